@@ -1,0 +1,110 @@
+//! Command line and environment: every option of every subcommand, each
+//! readable from a flag or its environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mmm",
+    version,
+    about = "Multi-tenant Marketing Mix Modeling platform"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API.
+    Serve(ServeConfig),
+    /// Administrative tasks run against the database directly.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform administrator (the password is read from stdin).
+    CreatePlatformAdmin {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (the only way: it never sits in argv).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug, Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL of the owner role (it needs CREATEROLE). Without it the
+    /// server runs its own PostgreSQL cluster under the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory for the embedded cluster, generated keys and passwords.
+    #[arg(long, env = "MMM_DATA_DIR", default_value = "./.mmm")]
+    pub data_dir: PathBuf,
+    /// Maximum connections of the request pool.
+    #[arg(long, env = "MMM_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "MMM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Base domain for subdomain tenant resolution: `acme.<base>` is tenant `acme`.
+    #[arg(long, env = "MMM_BASE_DOMAIN")]
+    pub base_domain: Option<String>,
+    /// Secret that signs access tokens (at least 32 bytes). Without it, a key
+    /// file is used, generated on first start.
+    #[arg(long, env = "MMM_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Key file used when no secret is given; default `<data dir>/jwt.key`.
+    #[arg(long, env = "MMM_JWT_KEY_FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+    /// Earlier secrets, comma-separated, still accepted for verification during a key rotation.
+    #[arg(
+        long,
+        env = "MMM_JWT_PREVIOUS_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub jwt_previous_secrets: Vec<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "MMM_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "MMM_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl: u64,
+    /// Email of the platform admin created at start when none exists.
+    #[arg(long, env = "MMM_BOOTSTRAP_ADMIN_EMAIL")]
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of that admin.
+    #[arg(long, env = "MMM_BOOTSTRAP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub bootstrap_admin_password: Option<String>,
+    /// Directory holding the casbin `model.conf` and `policy.csv`.
+    #[arg(long, env = "MMM_POLICY_DIR", default_value = "./policies")]
+    pub policy_dir: PathBuf,
+    /// Seconds a tenant's cached config lives without an explicit invalidation.
+    #[arg(long, env = "MMM_TENANT_CACHE_TTL", default_value_t = 60)]
+    pub tenant_cache_ttl: u64,
+    /// Log format: `pretty` for people, `json` for log collectors.
+    #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}

@@ -1,0 +1,91 @@
+//! All SQL. Tenant data is reachable only through a [`TenantTx`], which sets
+//! the tenant for row-level security inside its own transaction; platform
+//! administration goes through a [`PlatformTx`] on its own role.
+
+pub mod audit;
+pub mod constraint;
+pub mod features;
+pub mod platform_admins;
+pub mod refresh_tokens;
+pub mod statistics;
+pub mod tenants;
+pub mod users;
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::ids::TenantId;
+
+pub use constraint::OnConstraint;
+
+/// The two request pools: `app` runs as the RLS-bound request role,
+/// `platform` as the platform-admin role.
+#[derive(Clone, Debug)]
+pub struct Db {
+    app: PgPool,
+    platform: PgPool,
+}
+
+impl Db {
+    pub fn new(app: PgPool, platform: PgPool) -> Self {
+        Self { app, platform }
+    }
+
+    /// A transaction acting for `tenant`; pooled connections are shared
+    /// between tenants, so the setting is transaction-local (`true`), never
+    /// a session `SET` or a pool hook.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        let mut tx = self.app.begin().await?;
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantTx { tx, tenant })
+    }
+
+    /// A transaction on the platform-admin role.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn platform_tx(&self) -> Result<PlatformTx, sqlx::Error> {
+        Ok(PlatformTx(self.platform.begin().await?))
+    }
+
+    /// The request-role pool, for checks that must run without any tenant.
+    pub fn app_pool(&self) -> &PgPool {
+        &self.app
+    }
+}
+
+/// A transaction bound to one tenant.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+/// A transaction on the platform-admin role.
+#[derive(Debug)]
+pub struct PlatformTx(Transaction<'static, Postgres>);
+
+impl PlatformTx {
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.0
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.0.commit().await
+    }
+}

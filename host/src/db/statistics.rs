@@ -1,0 +1,53 @@
+//! Counts for the admin dashboards, read across tenants by the platform role.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::PlatformTx;
+use crate::ids::TenantId;
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct TenantStatistics {
+    pub users: i64,
+    pub features_enabled: i64,
+    pub audit_events: i64,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct PlatformStatistics {
+    pub tenants: i64,
+    pub active_tenants: i64,
+    pub suspended_tenants: i64,
+    pub users: i64,
+    pub platform_admins: i64,
+}
+
+#[tracing::instrument(skip_all, err)]
+pub async fn for_tenant(
+    tx: &mut PlatformTx,
+    id: TenantId,
+) -> Result<TenantStatistics, sqlx::Error> {
+    sqlx::query_as(
+        "select
+            (select count(*) from users where tenant_id = $1) as users,
+            (select count(*) from tenant_features where tenant_id = $1 and enabled) as features_enabled,
+            (select count(*) from audit_log where tenant_id = $1) as audit_events",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await
+}
+
+#[tracing::instrument(skip_all, err)]
+pub async fn platform(tx: &mut PlatformTx) -> Result<PlatformStatistics, sqlx::Error> {
+    sqlx::query_as(
+        "select
+            (select count(*) from tenants) as tenants,
+            (select count(*) from tenants where status = 'active') as active_tenants,
+            (select count(*) from tenants where status = 'suspended') as suspended_tenants,
+            (select count(*) from users) as users,
+            (select count(*) from platform_admins) as platform_admins",
+    )
+    .fetch_one(tx.conn())
+    .await
+}

@@ -1,0 +1,27 @@
+//! The mmm server and CLI: identity, tenancy, data and (in later modules)
+//! the plugin runtime and analysis jobs.
+
+/// Password hashing, access and refresh tokens, login throttling.
+pub mod auth;
+/// The command line and environment.
+pub mod config;
+/// All SQL, behind tenant and platform transactions.
+pub mod db;
+/// The HTTP API.
+pub mod http;
+/// Typed ids.
+pub mod ids;
+/// PostgreSQL: embedded cluster, roles, migrations, pools.
+pub mod postgres;
+/// casbin RBAC over route templates.
+pub mod rbac;
+/// Roles and tenant status.
+pub mod roles;
+/// Generated secrets kept in the data dir.
+pub mod secrets;
+/// Building and running the server.
+pub mod startup;
+/// Logging.
+pub mod telemetry;
+/// The cached tenant configs and feature flags.
+pub mod tenant_config;

@@ -1,0 +1,112 @@
+//! `mmm`: wiring only. Parse the command line, set up logging, run.
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use mmm_host::auth::SigningKey;
+use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig};
+use mmm_host::http::auth::create_platform_admin;
+use mmm_host::postgres::open::{Opened, open};
+use mmm_host::startup::{Application, Settings, shutdown_signal};
+use mmm_host::{db, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(config) => {
+            telemetry::init(config.log_format);
+            serve(config).await
+        }
+        Command::Admin(AdminCommand::CreatePlatformAdmin {
+            email, database, ..
+        }) => {
+            telemetry::init(mmm_host::config::LogFormat::Pretty);
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from stdin")?;
+            let opened = open(&database).await?;
+            let result = create_platform_admin(
+                &opened.databases.db,
+                &email,
+                password.trim_end_matches(['\r', '\n']).to_owned(),
+            )
+            .await;
+            stop(opened).await;
+            let id = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created platform admin {email} ({id})");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let signing_key = match &config.jwt_secret {
+        Some(secret) => SigningKey::from_secret(secret.as_bytes())?,
+        None => SigningKey::from_file(
+            &config
+                .jwt_key_file
+                .clone()
+                .unwrap_or_else(|| config.database.data_dir.join("secrets/jwt.key")),
+        )?,
+    };
+    let previous_keys = config
+        .jwt_previous_secrets
+        .iter()
+        .map(|s| SigningKey::from_secret(s.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let opened = open(&config.database).await?;
+    let result = async {
+        bootstrap_admin(&opened.databases.db, &config).await?;
+        let settings = Settings {
+            bind: config.bind,
+            base_domain: config.base_domain.clone(),
+            signing_key,
+            previous_keys,
+            access_token_ttl: Duration::from_secs(config.access_token_ttl),
+            refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl),
+            policy_dir: config.policy_dir.clone(),
+            tenant_cache_ttl: Duration::from_secs(config.tenant_cache_ttl),
+        };
+        let app = Application::build(settings, opened.databases.clone()).await?;
+        tracing::info!("listening on http://{}", app.local_addr());
+        app.run_until_stopped(shutdown_signal()).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    stop(opened).await;
+    result
+}
+
+/// Creates the configured platform admin when no platform admin exists yet.
+async fn bootstrap_admin(db: &db::Db, config: &ServeConfig) -> anyhow::Result<()> {
+    let (Some(email), Some(password)) = (
+        &config.bootstrap_admin_email,
+        &config.bootstrap_admin_password,
+    ) else {
+        return Ok(());
+    };
+    let mut tx = db.platform_tx().await?;
+    let exists = db::platform_admins::any_exists(&mut tx).await?;
+    tx.commit().await?;
+    if !exists {
+        create_platform_admin(db, email, password.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the bootstrap admin: {e}"))?;
+        tracing::info!(%email, "created the bootstrap platform admin");
+    }
+    Ok(())
+}
+
+async fn stop(opened: Opened) {
+    opened.databases.db.app_pool().close().await;
+    opened.databases.owner.close().await;
+    if let Some(cluster) = opened.cluster {
+        if let Err(e) = cluster.stop().await {
+            tracing::warn!(error = %e, "stopping the embedded PostgreSQL cluster");
+        }
+    }
+}

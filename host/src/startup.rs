@@ -1,0 +1,115 @@
+//! Building the server from settings and databases, and running it until a
+//! shutdown signal.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use sqlx::postgres::PgListener;
+use tokio::net::TcpListener;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{SigningKey, TokenIssuer};
+use crate::http::{self, AppState, HttpSettings};
+use crate::postgres::Databases;
+use crate::rbac::Rbac;
+use crate::tenant_config::TenantConfigs;
+
+/// What the server needs besides its databases.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub base_domain: Option<String>,
+    pub signing_key: SigningKey,
+    pub previous_keys: Vec<SigningKey>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub policy_dir: PathBuf,
+    pub tenant_cache_ttl: Duration,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Loads and checks the policy, binds the listener and wires the state.
+    pub async fn build(settings: Settings, databases: Databases) -> anyhow::Result<Self> {
+        let (routes, api) = http::api();
+        let rbac = Rbac::load(&settings.policy_dir, &http::openapi::routes(&api))
+            .await
+            .context("invalid RBAC policy")?;
+        let tenants = TenantConfigs::new(databases.db.clone(), settings.tenant_cache_ttl);
+        let listener = PgListener::connect_with(databases.db.app_pool()).await?;
+        tokio::spawn(tenants.clone().listen(listener));
+        let state = AppState {
+            db: databases.db,
+            owner: databases.owner,
+            tokens: TokenIssuer::new(
+                settings.signing_key,
+                settings.previous_keys,
+                settings.access_token_ttl.as_secs(),
+            ),
+            tenants,
+            rbac: Arc::new(rbac),
+            throttle: LoginThrottle::default(),
+            settings: Arc::new(HttpSettings {
+                base_domain: settings.base_domain,
+                refresh_ttl: settings.refresh_token_ttl,
+            }),
+        };
+        let router = http::app(routes, &api, state.clone());
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
