@@ -104,9 +104,9 @@ async fn bootstrap_admin(db: &db::Db, config: &ServeConfig) -> anyhow::Result<()
 async fn stop(opened: Opened) {
     opened.databases.db.app_pool().close().await;
     opened.databases.owner.close().await;
-    if let Some(cluster) = opened.cluster {
-        if let Err(e) = cluster.stop().await {
-            tracing::warn!(error = %e, "stopping the embedded PostgreSQL cluster");
-        }
+    if let Some(cluster) = opened.cluster
+        && let Err(e) = cluster.stop().await
+    {
+        tracing::warn!(error = %e, "stopping the embedded PostgreSQL cluster");
     }
 }

@@ -91,13 +91,13 @@ async fn identify(app: &AppState, headers: &HeaderMap) -> Result<Option<Identity
         }
         None => None,
     };
-    if let Some(slug) = subdomain {
-        if tenant.as_ref().is_none_or(|t| t.tenant.slug != slug) {
-            return Err(ApiError::forbidden(
-                "tenant_mismatch",
-                "the subdomain names a different tenant than the token",
-            ));
-        }
+    if let Some(slug) = subdomain
+        && tenant.as_ref().is_none_or(|t| t.tenant.slug != slug)
+    {
+        return Err(ApiError::forbidden(
+            "tenant_mismatch",
+            "the subdomain names a different tenant than the token",
+        ));
     }
     Ok(Some(Identity {
         subject: claims.sub,

@@ -52,12 +52,7 @@ pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
             authorize::authorize,
         ))
         .fallback(|| async { ApiError::NotFound("route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::BadRequest {
-                code: "method_not_allowed",
-                message: "this route does not accept that method".into(),
-            }
-        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))

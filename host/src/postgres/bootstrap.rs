@@ -148,7 +148,8 @@ async fn ensure_role(
     // Role names are our identifiers and the password is checked to be
     // [A-Za-z0-9_-]: DDL takes no bind parameters.
     let sql = if exists {
-        format!("alter role {role} with {attributes} password '{password}'")
+        // Only a superuser may even restate superuser-class attributes.
+        format!("alter role {role} with login password '{password}'")
     } else {
         format!("create role {role} with {attributes} password '{password}'")
     };

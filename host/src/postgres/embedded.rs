@@ -224,10 +224,10 @@ async fn run(mut cmd: Command, what: &str) -> Result<(), EmbeddedError> {
 /// (newest version wins).
 async fn find_bin_dir() -> Option<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d))
+    {
+        return Some(dir);
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output().await {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());

@@ -1,0 +1,287 @@
+//! `TestApp`: a server on a fresh database, with one method per endpoint.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mmm_host::auth::SigningKey;
+use mmm_host::postgres::EmbeddedCluster;
+use mmm_host::postgres::bootstrap::{self, Databases, RolePasswords};
+use mmm_host::startup::{Application, Settings};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "a long enough password";
+pub const ADMIN_EMAIL: &str = "root@platform.test";
+pub const ROLES: [&str; 4] = ["tenant_admin", "data_scientist", "analyst", "viewer"];
+
+/// One cluster per test binary; it stops itself when the binary exits.
+struct Cluster {
+    cluster: EmbeddedCluster,
+    owner_password: String,
+    passwords: RolePasswords,
+}
+
+static CLUSTER: OnceCell<Arc<Cluster>> = OnceCell::const_new();
+
+async fn cluster() -> Arc<Cluster> {
+    CLUSTER
+        .get_or_init(|| async {
+            let root = std::env::temp_dir().join(format!("mmm-test-{}", std::process::id()));
+            std::fs::create_dir_all(&root).unwrap();
+            let cluster = EmbeddedCluster::start(&root.join("pg"), true)
+                .await
+                .expect("start the test cluster");
+            let owner_password = mmm_host::secrets::random_token(24);
+            bootstrap::ensure_owner_and_database(
+                cluster.superuser_options("postgres"),
+                "mmm_owner",
+                &owner_password,
+                "mmm",
+            )
+            .await
+            .expect("create the owner role");
+            let passwords = RolePasswords {
+                app: mmm_host::secrets::random_token(24),
+                platform: mmm_host::secrets::random_token(24),
+            };
+            Arc::new(Cluster {
+                cluster,
+                owner_password,
+                passwords,
+            })
+        })
+        .await
+        .clone()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The test's own database, for tests that connect directly.
+    pub database: String,
+    pub signing_key: SigningKey,
+    pub base_domain: String,
+}
+
+/// A fresh database with migrations applied, as the server sees it.
+pub async fn fresh_databases() -> (Databases, String) {
+    let cluster = cluster().await;
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    let superuser = sqlx::PgPool::connect_with(cluster.cluster.superuser_options("postgres"))
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "create database {name} owner mmm_owner"
+    )))
+    .execute(&superuser)
+    .await
+    .unwrap();
+    superuser.close().await;
+    let owner = cluster
+        .cluster
+        .connect_options("mmm_owner", &cluster.owner_password, &name);
+    let databases = bootstrap::connect(owner, &cluster.passwords, 10)
+        .await
+        .expect("bootstrap the test database");
+    (databases, name)
+}
+
+/// Connects to the test's database as the given role.
+pub async fn connect_as(database: &str, role: &str) -> sqlx::PgPool {
+    let cluster = cluster().await;
+    let options = match role {
+        "mmm_app" => cluster
+            .cluster
+            .connect_options(role, &cluster.passwords.app, database),
+        "postgres" => cluster.cluster.superuser_options(database),
+        other => panic!("no password for {other}"),
+    };
+    sqlx::PgPool::connect_with(options).await.unwrap()
+}
+
+pub fn policy_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let (databases, database) = fresh_databases().await;
+        let signing_key =
+            SigningKey::from_secret(mmm_host::secrets::random_token(32).as_bytes()).unwrap();
+        let base_domain = "mmm.test".to_owned();
+        let settings = Settings {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            base_domain: Some(base_domain.clone()),
+            signing_key: signing_key.clone(),
+            previous_keys: vec![],
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(3600),
+            policy_dir: policy_dir(),
+            tenant_cache_ttl: Duration::from_secs(3600),
+        };
+        let app = Application::build(settings, databases.clone())
+            .await
+            .expect("build the app");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        mmm_host::http::auth::create_platform_admin(&databases.db, ADMIN_EMAIL, PASSWORD.into())
+            .await
+            .expect("create the platform admin");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            address,
+            client,
+            database,
+            signing_key,
+            base_domain,
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PUT, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str, tenant: Option<&str>) -> Response {
+        let mut body = json!({ "email": email, "password": password });
+        if let Some(tenant) = tenant {
+            body["tenant"] = json!(tenant);
+        }
+        self.request(Method::POST, "/auth/login", None)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Tokens of a successful login.
+    pub async fn tokens(&self, email: &str, tenant: Option<&str>) -> Value {
+        let response = self.login(email, PASSWORD, tenant).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        access(&self.tokens(ADMIN_EMAIL, None).await)
+    }
+
+    pub async fn create_tenant(&self, admin: &str, slug: &str) -> Value {
+        let response = self
+            .post(
+                "/admin/tenants",
+                admin,
+                json!({ "slug": slug, "name": slug.to_uppercase() }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn create_user(
+        &self,
+        admin: &str,
+        tenant_id: &str,
+        email: &str,
+        role: &str,
+    ) -> Value {
+        let body = json!({ "email": email, "password": PASSWORD, "role": role });
+        let response = self
+            .post(&format!("/admin/tenants/{tenant_id}/users"), admin, body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
+        response.json().await.unwrap()
+    }
+
+    /// A tenant with one user per role; returns it with each role's token and user.
+    pub async fn tenant_with_every_role(&self, admin: &str, slug: &str) -> TestTenant {
+        let tenant = self.create_tenant(admin, slug).await;
+        let id = tenant["id"].as_str().unwrap().to_owned();
+        let mut users = Vec::new();
+        for role in ROLES {
+            let email = format!("{role}@{slug}.test");
+            let user = self.create_user(admin, &id, &email, role).await;
+            let token = access(&self.tokens(&email, Some(slug)).await);
+            users.push((role, user, token));
+        }
+        TestTenant { id, users }
+    }
+}
+
+pub struct TestTenant {
+    pub id: String,
+    pub users: Vec<(&'static str, Value, String)>,
+}
+
+impl TestTenant {
+    pub fn token(&self, role: &str) -> &str {
+        &self.users.iter().find(|(r, ..)| *r == role).unwrap().2
+    }
+
+    pub fn user_id(&self, role: &str) -> &str {
+        self.users.iter().find(|(r, ..)| *r == role).unwrap().1["id"]
+            .as_str()
+            .unwrap()
+    }
+}
+
+pub fn access(tokens: &Value) -> String {
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The error code of a problem response.
+pub async fn code(response: Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

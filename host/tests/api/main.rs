@@ -1,0 +1,12 @@
+//! Integration tests: the real server over HTTP against a real PostgreSQL
+//! cluster started by the suite itself, one fresh database per test, the
+//! server connecting through its own non-superuser roles.
+
+mod helpers;
+
+mod admin;
+mod auth;
+mod cache;
+mod isolation;
+mod rbac;
+mod tokens;
