@@ -69,7 +69,7 @@ pub struct ServeConfig {
     /// file is used, generated on first start.
     #[arg(long, env = "MMM_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// Key file used when no secret is given; default `<data dir>/jwt.key`.
+    /// Key file used when no secret is given; default `<data dir>/secrets/jwt.key`.
     #[arg(long, env = "MMM_JWT_KEY_FILE")]
     pub jwt_key_file: Option<PathBuf>,
     /// Earlier secrets, comma-separated, still accepted for verification during a key rotation.

@@ -102,7 +102,7 @@ async fn bootstrap_admin(db: &db::Db, config: &ServeConfig) -> anyhow::Result<()
 }
 
 async fn stop(opened: Opened) {
-    opened.databases.db.app_pool().close().await;
+    opened.databases.db.close().await;
     opened.databases.owner.close().await;
     if let Some(cluster) = opened.cluster
         && let Err(e) = cluster.stop().await

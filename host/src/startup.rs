@@ -35,6 +35,9 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// The tenant-change listener; it holds a pooled connection, so it must
+    /// end before the pools can close.
+    invalidations: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -46,7 +49,7 @@ impl Application {
             .context("invalid RBAC policy")?;
         let tenants = TenantConfigs::new(databases.db.clone(), settings.tenant_cache_ttl);
         let listener = PgListener::connect_with(databases.db.app_pool()).await?;
-        tokio::spawn(tenants.clone().listen(listener));
+        let invalidations = tokio::spawn(tenants.clone().listen(listener));
         let state = AppState {
             db: databases.db,
             owner: databases.owner,
@@ -71,6 +74,7 @@ impl Application {
             listener,
             router,
             state,
+            invalidations,
         })
     }
 
@@ -88,9 +92,12 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        self.invalidations.abort();
+        let _ = self.invalidations.await;
+        served
     }
 }
 

@@ -49,6 +49,12 @@ impl Db {
         Ok(PlatformTx(self.platform.begin().await?))
     }
 
+    /// Closes both pools, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.app.close().await;
+        self.platform.close().await;
+    }
+
     /// The request-role pool, for checks that must run without any tenant.
     pub fn app_pool(&self) -> &PgPool {
         &self.app

@@ -19,7 +19,8 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::{Extension, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -56,22 +57,26 @@ pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
         .with_state(state)
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let request_id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!(
-                "request",
-                method = %req.method(),
-                uri = %req.uri().path(),
-                request_id,
-                route = tracing::field::Empty,
-                tenant = tracing::field::Empty,
-                user = tracing::field::Empty,
-            )
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .make_span_with(|req: &Request| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        uri = %req.uri().path(),
+                        request_id,
+                        route = tracing::field::Empty,
+                        tenant = tracing::field::Empty,
+                        user = tracing::field::Empty,
+                    )
+                }),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
