@@ -39,7 +39,7 @@ use crate::{Error, Result};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as plugin params",
     label = "plugin params must derive `Deserialize` and `JsonSchema`",
-    note = "add `#[derive(Deserialize, JsonSchema)]` (both in `mmm_sdk::prelude`) to `{Self}`"
+    note = "put `#[params]` (in `mmm_sdk::prelude`) on `{Self}`"
 )]
 pub trait Params: DeserializeOwned + JsonSchema {}
 
