@@ -36,7 +36,7 @@ impl DiskCache {
         let path = self.path(sha256);
         let file = std::fs::read(&path).ok()?;
         let (checksum, payload) = file.split_at_checked(32)?;
-        if Sha256::digest(payload).as_slice() != checksum {
+        if Sha256::digest(payload)[..] != *checksum {
             tracing::warn!(path = %path.display(), "corrupt precompiled component ignored");
             return None;
         }

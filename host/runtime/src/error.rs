@@ -73,12 +73,14 @@ pub enum OutputError {
     NotArrowIpc(String),
     #[error("Arrow IPC stream is compressed ({0}); plugins must return uncompressed IPC")]
     Compressed(String),
+    #[error("summary is not JSON: {0}")]
+    NotJson(String),
     #[error("output of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
 }
 
 /// Everything that can go wrong loading or calling a plugin.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RuntimeError {
     #[error("{plugin}: not a valid WebAssembly component: {reason}")]
     InvalidComponent { plugin: PluginRef, reason: String },

@@ -67,7 +67,10 @@ fn check_messages(bytes: &[u8]) -> Result<(), OutputError> {
             _ => None,
         };
         if let Some(compression) = compression {
-            return Err(OutputError::Compressed(format!("{:?}", compression.codec())));
+            return Err(OutputError::Compressed(format!(
+                "{:?}",
+                compression.codec()
+            )));
         }
         let body = usize::try_from(message.bodyLength()).map_err(not_ipc)?;
         pos += slice(bytes, pos, body, "message body")?.len();

@@ -34,13 +34,16 @@ pub(crate) struct CallState {
     plugin: PluginRef,
     label: String,
     progress: Option<ProgressHook>,
-    cancel: Option<CancelToken>,
+    /// The caller's token and the one set when the caller stops waiting.
+    cancel: Vec<CancelToken>,
     /// When the host first asked the guest to stop (cancel token or progress
     /// hook answering `false`).
-    stop_requested_at: Option<Instant>,
+    pub(crate) stop_requested_at: Option<Instant>,
     deadline: Instant,
     pub(crate) interrupted: Option<Interruption>,
     pub(crate) stderr: MemoryOutputPipe,
+    /// The panic message the SDK's panic hook logged before trapping.
+    pub(crate) panic_message: Option<String>,
 }
 
 impl CallState {
@@ -51,7 +54,7 @@ impl CallState {
 
     /// Whether the guest should stop; remembers when that was first seen.
     fn stop_requested(&mut self) -> bool {
-        if self.stop_requested_at.is_none() && self.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+        if self.stop_requested_at.is_none() && self.cancel.iter().any(CancelToken::is_cancelled) {
             self.stop_requested_at = Some(Instant::now());
         }
         self.stop_requested_at.is_some()
@@ -59,7 +62,10 @@ impl CallState {
 
     /// Whether a guest asked to stop has used up its grace period to return `cancelled`.
     fn cancel_overdue(&mut self) -> bool {
-        self.stop_requested() && self.stop_requested_at.is_some_and(|at| at.elapsed() >= CANCEL_GRACE)
+        self.stop_requested()
+            && self
+                .stop_requested_at
+                .is_some_and(|at| at.elapsed() >= CANCEL_GRACE)
     }
 
     /// Emits what the guest printed and what the log budget dropped.
@@ -91,6 +97,7 @@ pub(crate) fn new_store(
     limits: &Limits,
     timeout: Duration,
     options: &CallOptions,
+    abandoned: &CancelToken,
 ) -> Store<CallState> {
     let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
     // No preopens, no env, no args, no network: what remains is what Rust's
@@ -110,11 +117,12 @@ pub(crate) fn new_store(
         plugin,
         label: options.label.clone(),
         progress: options.progress.clone(),
-        cancel: options.cancel.clone(),
+        cancel: options.cancel.iter().chain([abandoned]).cloned().collect(),
         stop_requested_at: None,
         deadline: Instant::now() + timeout,
         interrupted: None,
         stderr,
+        panic_message: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.memory);
@@ -234,6 +242,10 @@ impl types::Host for CallState {}
 
 impl Host for CallState {
     fn log(&mut self, level: LogLevel, message: String) {
+        if matches!(level, LogLevel::Error) && message.contains("panicked") {
+            // Kept whatever the log budget: it names the cause of the trap that follows.
+            self.panic_message = Some(truncate_at_char(&message, 1024).to_owned());
+        }
         let Some((message, truncated)) = self.log.admit(&message) else {
             return;
         };

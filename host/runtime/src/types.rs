@@ -112,7 +112,10 @@ pub(crate) fn check_info(info: &PluginInfo, implemented: PluginKind) -> Result<(
         return Err(format!("name {:?} is not lower-case kebab-case", info.name));
     }
     if !is_semver(&info.version) {
-        return Err(format!("version {:?} is not a semantic version", info.version));
+        return Err(format!(
+            "version {:?} is not a semantic version",
+            info.version
+        ));
     }
     if info.kind != implemented {
         return Err(format!(

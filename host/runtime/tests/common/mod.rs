@@ -1,0 +1,89 @@
+//! Shared test setup: the real plugins built to wasm once per test binary,
+//! a runtime, and Arrow helpers.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::RecordBatch;
+use arrow_ipc::reader::StreamReader;
+use arrow_ipc::writer::StreamWriter;
+use mmm_runtime::{LoadedPlugin, Runtime, RuntimeConfig};
+
+const PLUGINS: [&str; 4] = ["identity", "hostile", "impute", "winsorize"];
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Directory holding `<name>.wasm` for every test plugin. Uses
+/// `MMM_PLUGIN_DIR` when it already holds them all (a CI script may prebuild
+/// them); otherwise builds them with cargo into `target/plugins`, a target
+/// dir of its own so the outer `cargo test` lock is never waited on.
+pub fn plugin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("MMM_PLUGIN_DIR").map(PathBuf::from)
+            && PLUGINS
+                .iter()
+                .all(|p| dir.join(format!("{p}.wasm")).is_file())
+        {
+            return dir;
+        }
+        let target = workspace_root().join("target/plugins");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .current_dir(workspace_root())
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["build", "--release", "--target", "wasm32-wasip2"]);
+        for plugin in PLUGINS {
+            command.args(["-p", plugin]);
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(status.success(), "building the test plugins failed");
+        target.join("wasm32-wasip2/release")
+    })
+}
+
+/// The bytes of one built plugin.
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = plugin_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A runtime with default limits and no disk cache.
+pub fn runtime() -> Runtime {
+    Runtime::new(RuntimeConfig::default()).expect("runtime starts")
+}
+
+pub async fn load(runtime: &Runtime, name: &str) -> LoadedPlugin {
+    runtime.load(wasm(name)).await.expect("plugin loads")
+}
+
+/// Serialises batches as one uncompressed Arrow IPC stream.
+pub fn to_ipc(batches: &[RecordBatch]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut out, &batches[0].schema()).unwrap();
+    for batch in batches {
+        writer.write(batch).unwrap();
+    }
+    writer.finish().unwrap();
+    drop(writer);
+    out
+}
+
+/// Reads every batch of an Arrow IPC stream.
+pub fn from_ipc(bytes: &[u8]) -> Vec<RecordBatch> {
+    StreamReader::try_new(bytes, None)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// A shareable runtime for concurrent tests.
+pub fn shared_runtime() -> Arc<Runtime> {
+    Arc::new(runtime())
+}
