@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use arrow_array::{Float64Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
-use mmm_runtime::{CallOptions, Runtime};
+use mmm_runtime::{CallOptions, LoadedPlugin, Runtime};
 
 fn main() {
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -29,16 +29,30 @@ async fn run() {
     let identity = common::load(&runtime, "identity").await;
 
     let tiny = Bytes::from(common::to_ipc(&[batch(1)]));
-    let fixed = time(2_000, || call(&runtime, &identity, tiny.clone())).await;
+    let fixed = time(2_000, || call(&runtime, &identity, tiny.clone(), "{}")).await;
     report("identity call, 1-row batch (fixed cost)", &fixed, None);
 
     let rows = 32 << 20 >> 4; // two 8-byte columns: 32 MiB of values
     let big = Bytes::from(common::to_ipc(&[batch(rows)]));
     let mib = big.len() as f64 / (1 << 20) as f64;
-    let bulk = time(20, || call(&runtime, &identity, big.clone())).await;
+    let bulk = time(20, || call(&runtime, &identity, big.clone(), "{}")).await;
     report(
         &format!("identity call, {mib:.1} MiB batch"),
         &bulk,
+        Some(big.len()),
+    );
+
+    // The hostile plugin's `echo` mode hands the bytes back without parsing
+    // them: what is left is the runtime's own share (copy in, copy out,
+    // output validation), without the SDK's Arrow decode and encode.
+    let hostile = common::load(&runtime, "hostile").await;
+    let echo = r#"{"mode": "echo"}"#;
+    let tiny_echo = time(2_000, || call(&runtime, &hostile, tiny.clone(), echo)).await;
+    report("echo call, 1-row batch (runtime only)", &tiny_echo, None);
+    let bulk_echo = time(20, || call(&runtime, &hostile, big.clone(), echo)).await;
+    report(
+        &format!("echo call, {mib:.1} MiB batch (runtime only)"),
+        &bulk_echo,
         Some(big.len()),
     );
 }
@@ -60,11 +74,11 @@ fn batch(rows: usize) -> RecordBatch {
     .unwrap()
 }
 
-async fn call(runtime: &Runtime, plugin: &mmm_runtime::LoadedPlugin, input: Bytes) {
+async fn call(runtime: &Runtime, plugin: &LoadedPlugin, input: Bytes, params: &str) {
     let out = runtime
-        .transform(plugin, input, "{}", CallOptions::labelled("bench"))
+        .transform(plugin, input, params, CallOptions::labelled("bench"))
         .await
-        .expect("identity succeeds");
+        .expect("the call succeeds");
     std::hint::black_box(out);
 }
 
