@@ -24,6 +24,67 @@ pub enum Command {
     /// Administrative tasks run against the database directly.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Write, build, check, run and publish plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Scaffold a plugin crate that builds out of the box.
+    New {
+        /// Lower-case kebab-case plugin name.
+        name: String,
+        #[arg(long, value_enum, default_value = "preprocessor")]
+        kind: PluginKindArg,
+        /// Where to create the crate folder.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The `sdk` folder of an mmm checkout; defaults to the one this binary was built from.
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
+    },
+    /// Build a plugin crate to a wasm component and print its path.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Load a component the way the server would and print what it says about itself.
+    Check { file: PathBuf },
+    /// Run a plugin locally in the server's sandbox, with the server's limits.
+    Run {
+        file: PathBuf,
+        /// The input table, CSV with a header row.
+        #[arg(long)]
+        data: PathBuf,
+        /// For models: JSON naming the date, kpi, media and controls columns.
+        #[arg(long)]
+        roles: Option<PathBuf>,
+        /// The plugin's params as JSON.
+        #[arg(long)]
+        params: Option<String>,
+        /// Output folder (models: default `./out`; preprocessors: stdout when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Publish a component to a server: globally (platform admin) or to your tenant.
+    Publish {
+        file: PathBuf,
+        #[arg(long, env = "MMM_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// An access token (from `POST /auth/login`).
+        #[arg(long, env = "MMM_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Publish privately to the token's tenant instead of globally.
+        #[arg(long)]
+        tenant: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PluginKindArg {
+    Preprocessor,
+    Model,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,8 @@
 
 /// Password hashing, access and refresh tokens, login throttling.
 pub mod auth;
+/// The plugin author's command line.
+pub mod cli;
 /// The command line and environment.
 pub mod config;
 /// All SQL, behind tenant and platform transactions.
@@ -11,6 +13,8 @@ pub mod db;
 pub mod http;
 /// Typed ids.
 pub mod ids;
+/// Built-in plugins, the plugin registry and table formats.
+pub mod plugins;
 /// PostgreSQL: embedded cluster, roles, migrations, pools.
 pub mod postgres;
 /// casbin RBAC over route templates.

@@ -20,6 +20,10 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(config.log_format);
             serve(config).await
         }
+        Command::Plugin(command) => {
+            telemetry::init(mmm_host::config::LogFormat::Pretty);
+            mmm_host::cli::plugin::run(command).await
+        }
         Command::Admin(AdminCommand::CreatePlatformAdmin {
             email, database, ..
         }) => {
@@ -70,6 +74,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl),
             policy_dir: config.policy_dir.clone(),
             tenant_cache_ttl: Duration::from_secs(config.tenant_cache_ttl),
+            plugin_cache_dir: Some(config.database.data_dir.join("plugin-cache")),
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());

@@ -14,9 +14,11 @@ use tokio::net::TcpListener;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{SigningKey, TokenIssuer};
 use crate::http::{self, AppState, HttpSettings};
+use crate::plugins::Plugins;
 use crate::postgres::Databases;
 use crate::rbac::Rbac;
 use crate::tenant_config::TenantConfigs;
+use mmm_runtime::{Runtime, RuntimeConfig};
 
 /// What the server needs besides its databases.
 #[derive(Clone, Debug)]
@@ -29,6 +31,8 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     pub policy_dir: PathBuf,
     pub tenant_cache_ttl: Duration,
+    /// Where compiled plugins are kept across restarts; memory only when `None`.
+    pub plugin_cache_dir: Option<PathBuf>,
 }
 
 pub struct Application {
@@ -47,6 +51,16 @@ impl Application {
         let rbac = Rbac::load(&settings.policy_dir, &http::openapi::routes(&api))
             .await
             .context("invalid RBAC policy")?;
+        let runtime_config = RuntimeConfig {
+            cache_dir: settings.plugin_cache_dir.clone(),
+            ..RuntimeConfig::default()
+        };
+        let limits = runtime_config.limits;
+        let plugins = Plugins::new(Runtime::new(runtime_config)?, limits);
+        plugins
+            .register_builtins(&databases.db)
+            .await
+            .context("registering the built-in plugins")?;
         let tenants = TenantConfigs::new(databases.db.clone(), settings.tenant_cache_ttl);
         let listener = PgListener::connect_with(databases.db.app_pool()).await?;
         let invalidations = tokio::spawn(tenants.clone().listen(listener));
@@ -61,6 +75,7 @@ impl Application {
             tenants,
             rbac: Arc::new(rbac),
             throttle: LoginThrottle::default(),
+            plugins,
             settings: Arc::new(HttpSettings {
                 base_domain: settings.base_domain,
                 refresh_ttl: settings.refresh_token_ttl,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod constraint;
 pub mod features;
 pub mod platform_admins;
+pub mod plugins;
 pub mod refresh_tokens;
 pub mod statistics;
 pub mod tenants;

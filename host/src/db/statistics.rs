@@ -11,6 +11,9 @@ pub struct TenantStatistics {
     pub users: i64,
     pub features_enabled: i64,
     pub audit_events: i64,
+    pub private_plugins: i64,
+    pub plugin_runs: i64,
+    pub failed_plugin_runs: i64,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -20,6 +23,9 @@ pub struct PlatformStatistics {
     pub suspended_tenants: i64,
     pub users: i64,
     pub platform_admins: i64,
+    pub global_plugins: i64,
+    pub private_plugins: i64,
+    pub plugin_runs: i64,
 }
 
 #[tracing::instrument(skip_all, err)]
@@ -31,7 +37,10 @@ pub async fn for_tenant(
         "select
             (select count(*) from users where tenant_id = $1) as users,
             (select count(*) from tenant_features where tenant_id = $1 and enabled) as features_enabled,
-            (select count(*) from audit_log where tenant_id = $1) as audit_events",
+            (select count(*) from audit_log where tenant_id = $1) as audit_events,
+            (select count(*) from tenant_plugins where tenant_id = $1) as private_plugins,
+            (select count(*) from plugin_runs where tenant_id = $1) as plugin_runs,
+            (select count(*) from plugin_runs where tenant_id = $1 and not succeeded) as failed_plugin_runs",
     )
     .bind(id)
     .fetch_one(tx.conn())
@@ -46,7 +55,10 @@ pub async fn platform(tx: &mut PlatformTx) -> Result<PlatformStatistics, sqlx::E
             (select count(*) from tenants where status = 'active') as active_tenants,
             (select count(*) from tenants where status = 'suspended') as suspended_tenants,
             (select count(*) from users) as users,
-            (select count(*) from platform_admins) as platform_admins",
+            (select count(*) from platform_admins) as platform_admins,
+            (select count(*) from plugins) as global_plugins,
+            (select count(*) from tenant_plugins) as private_plugins,
+            (select count(*) from plugin_runs) as plugin_runs",
     )
     .fetch_one(tx.conn())
     .await

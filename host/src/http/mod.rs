@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod pagination;
+pub mod plugins;
 pub mod state;
 pub mod tenant;
 pub mod users;
@@ -38,6 +39,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .merge(auth::router())
         .merge(tenant::router())
         .merge(admin::router())
+        .merge(plugins::router())
         .split_for_parts();
     (router, openapi::finish(api))
 }

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use crate::auth::TokenIssuer;
 use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
+use crate::plugins::Plugins;
 use crate::rbac::Rbac;
 use crate::tenant_config::TenantConfigs;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub tenants: TenantConfigs,
     pub rbac: Arc<Rbac>,
     pub throttle: LoginThrottle,
+    pub plugins: Plugins,
     pub settings: Arc<HttpSettings>,
 }
 

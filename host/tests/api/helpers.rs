@@ -121,6 +121,7 @@ impl TestApp {
             refresh_token_ttl: Duration::from_secs(3600),
             policy_dir: policy_dir(),
             tenant_cache_ttl: Duration::from_secs(3600),
+            plugin_cache_dir: None,
         };
         let app = Application::build(settings, databases.clone())
             .await

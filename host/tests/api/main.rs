@@ -8,5 +8,6 @@ mod admin;
 mod auth;
 mod cache;
 mod isolation;
+mod plugins;
 mod rbac;
 mod tokens;

@@ -20,6 +20,8 @@ const SIGNED_IN: &[&str] = &[
 const TENANT_MEMBERS: &[&str] = &["tenant_admin", "data_scientist", "analyst", "viewer"];
 const TENANT_ADMIN: &[&str] = &["tenant_admin"];
 const PLATFORM_ADMIN: &[&str] = &["platform_admin"];
+const AUTHORS: &[&str] = &["tenant_admin", "data_scientist"];
+const RUNNERS: &[&str] = &["tenant_admin", "data_scientist", "analyst"];
 
 /// (method, route template, who may call it). Every route of the router must be here.
 const TABLE: &[(&str, &str, &[&str])] = &[
@@ -46,6 +48,11 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ("GET", "/admin/tenants/{id}/features", PLATFORM_ADMIN),
     ("PUT", "/admin/tenants/{id}/features/{key}", PLATFORM_ADMIN),
     ("GET", "/admin/statistics", PLATFORM_ADMIN),
+    ("GET", "/admin/plugins", PLATFORM_ADMIN),
+    ("POST", "/admin/plugins", PLATFORM_ADMIN),
+    ("GET", "/tenant/plugins", TENANT_MEMBERS),
+    ("POST", "/tenant/plugins", AUTHORS),
+    ("POST", "/tenant/plugins/{name}/run", RUNNERS),
 ];
 
 fn router_routes() -> BTreeSet<(String, String)> {

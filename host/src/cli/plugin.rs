@@ -1,0 +1,249 @@
+//! `mmm plugin …`: what a data scientist runs on their own machine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use mmm_runtime::{CallOptions, LoadedPlugin, PluginKind, Roles, Runtime, RuntimeConfig};
+
+use crate::config::PluginCommand;
+use crate::plugins::convert;
+
+pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
+    match command {
+        PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk_path,
+        } => {
+            let root = super::scaffold::new_plugin(&name, kind, &dir, sdk_path)?;
+            println!("created {}", root.display());
+            println!(
+                "next: cd {} && cargo test && mmm plugin build",
+                root.display()
+            );
+            Ok(())
+        }
+        PluginCommand::Build { dir } => {
+            let wasm = build(&dir)?;
+            println!("{}", wasm.display());
+            Ok(())
+        }
+        PluginCommand::Check { file } => {
+            let plugin = load(&file).await?;
+            let info = plugin.info();
+            let schema: serde_json::Value =
+                serde_json::from_str(&info.params_schema).unwrap_or_default();
+            let report = serde_json::json!({
+                "name": info.name,
+                "version": info.version,
+                "kind": info.kind.as_str(),
+                "description": info.description,
+                "author": info.author,
+                "sha256": plugin.sha256(),
+                "params_schema": schema,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        PluginCommand::Run {
+            file,
+            data,
+            roles,
+            params,
+            out,
+        } => {
+            let plugin = load(&file).await?;
+            let csv =
+                std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
+            let input = convert::batches_to_ipc(&convert::csv_to_batches(&csv)?)?;
+            match plugin.kind() {
+                PluginKind::Preprocessor => transform(&plugin, input, params, out).await,
+                PluginKind::Model => {
+                    let roles = roles.context(
+                        "a model needs --roles FILE.json naming date, kpi, media and controls",
+                    )?;
+                    fit(
+                        &plugin,
+                        input,
+                        &roles,
+                        params,
+                        out.unwrap_or_else(|| PathBuf::from("out")),
+                    )
+                    .await
+                }
+            }
+        }
+        PluginCommand::Publish {
+            file,
+            server,
+            token,
+            tenant,
+        } => publish(&file, &server, &token, tenant).await,
+    }
+}
+
+/// `cargo build --release --target wasm32-wasip2` in the plugin's crate; the component's path.
+pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("reading {}", manifest.display()))?;
+    let name = text
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("name = \"")
+                .and_then(|r| r.strip_suffix('"'))
+        })
+        .context("no package name in Cargo.toml")?;
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    let wasm = dir.join(format!(
+        "target/wasm32-wasip2/release/{}.wasm",
+        name.replace('-', "_")
+    ));
+    if !wasm.is_file() {
+        bail!(
+            "cargo succeeded but {} is missing; is crate-type = [\"cdylib\"]?",
+            wasm.display()
+        );
+    }
+    Ok(wasm)
+}
+
+async fn load(file: &Path) -> anyhow::Result<LoadedPlugin> {
+    let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    Ok(runtime.load(wasm).await?)
+}
+
+/// Runs the same sandbox and limits as the server, in this process.
+fn local_runtime() -> anyhow::Result<Runtime> {
+    Ok(Runtime::new(RuntimeConfig::default())?)
+}
+
+async fn transform(
+    plugin: &LoadedPlugin,
+    input: Vec<u8>,
+    params: Option<String>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let output = local_runtime()?
+        .transform(
+            plugin,
+            input,
+            params.unwrap_or_default(),
+            CallOptions::labelled("cli"),
+        )
+        .await?;
+    let csv = convert::batches_to_csv(&convert::ipc_to_batches(&output)?)?;
+    match out {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("output.csv");
+            std::fs::write(&path, csv)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &csv)?,
+    }
+    Ok(())
+}
+
+async fn fit(
+    plugin: &LoadedPlugin,
+    input: Vec<u8>,
+    roles: &Path,
+    params: Option<String>,
+    out: PathBuf,
+) -> anyhow::Result<()> {
+    let roles_json =
+        std::fs::read_to_string(roles).with_context(|| format!("reading {}", roles.display()))?;
+    let roles: RolesFile = serde_json::from_str(&roles_json)
+        .context("roles: expected {date, kpi, media, controls}")?;
+    let roles = Roles {
+        date: roles.date,
+        kpi: roles.kpi,
+        media: roles.media,
+        controls: roles.controls,
+    };
+    let started = std::time::Instant::now();
+    let output = local_runtime()?
+        .fit(
+            plugin,
+            input,
+            roles,
+            params.unwrap_or_default(),
+            CallOptions::labelled("cli"),
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::create_dir_all(&out)?;
+    let summary: serde_json::Value = serde_json::from_str(&output.summary)?;
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    for (file, ipc) in [
+        ("decomposition.csv", &output.decomposition),
+        ("response_curves.csv", &output.response_curves),
+    ] {
+        std::fs::write(
+            out.join(file),
+            convert::batches_to_csv(&convert::ipc_to_batches(ipc)?)?,
+        )?;
+    }
+    std::fs::write(out.join("artifact.bin"), &output.artifact)?;
+    println!("{}", super::report::channel_table(&summary));
+    println!(
+        "fit in {seconds:.2} s; wrote summary.json, decomposition.csv, response_curves.csv, artifact.bin to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesFile {
+    date: String,
+    kpi: String,
+    media: Vec<String>,
+    #[serde(default)]
+    controls: Vec<String>,
+}
+
+async fn publish(file: &Path, server: &str, token: &str, tenant: bool) -> anyhow::Result<()> {
+    let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let path = if tenant {
+        "/tenant/plugins"
+    } else {
+        "/admin/plugins"
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", server.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header("content-type", "application/wasm")
+        .body(wasm)
+        .send()
+        .await
+        .with_context(|| format!("posting to {server}"))?;
+    let status = response.status();
+    let body = response.text().await?;
+    if !status.is_success() {
+        bail!("the server refused the plugin ({status}): {body}");
+    }
+    println!("{body}");
+    Ok(())
+}
