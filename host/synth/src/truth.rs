@@ -1,0 +1,71 @@
+//! The known answers written beside the data: every parameter that generated
+//! it and the per-channel contribution, ROI and marginal ROI they imply.
+
+use serde::Serialize;
+
+/// Everything that generated a dataset, and what it implies per channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Truth {
+    /// The seed the data came from.
+    pub seed: u64,
+    /// Number of weekly periods.
+    pub weeks: usize,
+    /// Standard deviation of the Gaussian noise added to the KPI.
+    pub noise_sd: f64,
+    /// Sum of the non-media part of the KPI (intercept, trend, seasonality,
+    /// controls) over all periods, noise excluded.
+    pub baseline_contribution: f64,
+    /// Share of the noise-free KPI total that media drive.
+    pub media_share: f64,
+    /// How the baseline was built.
+    pub baseline: BaselineTruth,
+    /// One entry per media channel, in column order.
+    pub channels: Vec<ChannelTruth>,
+}
+
+/// The baseline's generating parameters: `intercept + trend * t +
+/// sum_k (sin_k sin(2 pi k d / 365.25) + cos_k cos(...)) + sum_c coef_c x_c`,
+/// with `t` the week index from 0 and `d` days since 1970-01-01.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineTruth {
+    /// Level at week 0.
+    pub intercept: f64,
+    /// KPI change per week.
+    pub trend_per_week: f64,
+    /// Yearly Fourier coefficients `(sin_k, cos_k)` for `k = 1, 2, ...`.
+    pub fourier: Vec<(f64, f64)>,
+    /// Control coefficients, `(column, coefficient)`.
+    pub controls: Vec<(String, f64)>,
+}
+
+/// One channel's truth. Contribution, ROI and marginal ROI are over all periods.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelTruth {
+    /// Spend column name.
+    pub name: String,
+    /// Total spend.
+    pub spend: f64,
+    /// Total KPI the channel drove, `coefficient * sum_t hill(adstock)_t`.
+    pub contribution: f64,
+    /// `contribution / spend`.
+    pub roi: f64,
+    /// Extra KPI per extra unit of spend when every period's spend grows by
+    /// the same small fraction: `coefficient * alpha * sum_t h_t (1 - h_t) / spend`.
+    pub mroi: f64,
+    /// Geometric adstock decay (Robyn's recursive form).
+    pub theta: f64,
+    /// Hill shape.
+    pub alpha: f64,
+    /// Hill inflexion as Robyn's `gamma` over the adstocked range of all periods.
+    pub gamma: f64,
+    /// The same inflexion in adstocked-spend units.
+    pub inflexion: f64,
+    /// KPI per unit of saturated response (the response's ceiling per period).
+    pub coefficient: f64,
+    /// Share of the adstocked total carried over from earlier periods.
+    pub carryover_share: f64,
+    /// Channel's share of the total media contribution.
+    pub effect_share: f64,
+    /// Channel's share of the total media spend.
+    pub spend_share: f64,
+}

@@ -1,0 +1,211 @@
+//! Scores one candidate (a gene vector): transform media, fit the ridge on
+//! the training window, and return (validation NRMSE, DECOMP.RSSD).
+//! Everything that does not depend on the candidate is prepared once in
+//! [`Evaluator::new`]; the per-candidate path reuses its buffers.
+
+use mmm_sdk::prelude::*;
+
+use crate::data::{BaselineDesign, Input, Split};
+use crate::params::Sign;
+use crate::system::{Coefficients, RidgeSystem};
+use crate::transform::{Applied, ChannelHyper, Space, transform_into};
+
+/// DECOMP.RSSD given to a model that attributes nothing to media: above any
+/// real value (at most sqrt(2)), so such models never look plausible.
+const NO_MEDIA_RSSD: f64 = 2.0;
+/// Objectives of a candidate whose fit failed numerically.
+const FAILED: [f64; 2] = [f64::MAX, f64::MAX];
+
+/// One candidate, fully fitted: what the reports and the artifact are built from.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub genes: Vec<f64>,
+    pub lambda: f64,
+    pub hypers: Vec<ChannelHyper>,
+    pub applied: Vec<Applied>,
+    /// Kernel weights actually applied, per channel (empty for geometric).
+    pub kernels: Vec<Vec<f64>>,
+    pub adstocked: Vec<Vec<f64>>,
+    pub saturated: Vec<Vec<f64>>,
+    pub coefficients: Coefficients,
+    pub objectives: [f64; 2],
+}
+
+/// The search's scoring function and its buffers.
+pub struct Evaluator<'a> {
+    input: &'a Input,
+    design: &'a BaselineDesign,
+    split: Split,
+    space: Space,
+    system: RidgeSystem,
+    hypers: Vec<ChannelHyper>,
+    applied: Vec<Applied>,
+    weights: Vec<f64>,
+    adstocked: Vec<Vec<f64>>,
+    saturated: Vec<Vec<f64>>,
+    coefficients: Coefficients,
+    spend_train: Vec<f64>,
+    validation_range: f64,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(
+        input: &'a Input,
+        design: &'a BaselineDesign,
+        split: Split,
+        space: Space,
+        signs: &[Sign],
+    ) -> Result<Self> {
+        let (n, m) = (input.len(), input.media.len());
+        let system = RidgeSystem::new(design, &input.y, split.train, m, signs)?;
+        let val = &input.y[split.train..split.validation];
+        let validation_range = val.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            - val.iter().copied().fold(f64::INFINITY, f64::min);
+        if validation_range <= 0.0 {
+            return Err(Error::invalid_input(
+                "the KPI is constant over the validation window",
+            ));
+        }
+        let spend_train = input
+            .media
+            .iter()
+            .map(|x| x[..split.train].iter().sum())
+            .collect();
+        let placeholder = ChannelHyper {
+            adstock: crate::transform::AdstockHyper::Geometric { theta: 0.0 },
+            alpha: 1.0,
+            gamma: 0.5,
+        };
+        Ok(Self {
+            input,
+            design,
+            split,
+            system,
+            hypers: vec![placeholder; m],
+            applied: Vec::with_capacity(m),
+            weights: vec![0.0; n],
+            adstocked: vec![vec![0.0; n]; m],
+            saturated: vec![vec![0.0; n]; m],
+            coefficients: Coefficients::new(design.columns.len(), m),
+            spend_train,
+            validation_range,
+            space,
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.space.dim()
+    }
+
+    /// (validation NRMSE, training DECOMP.RSSD) of a candidate.
+    pub fn objectives(&mut self, genes: &[f64]) -> [f64; 2] {
+        match self.fit(genes) {
+            Ok(_) => [self.validation_nrmse(), self.decomp_rssd()],
+            Err(_) => FAILED,
+        }
+    }
+
+    /// Transforms the media and fits the ridge; returns lambda.
+    fn fit(&mut self, genes: &[f64]) -> Result<f64> {
+        let lambda = self.space.decode(genes, &mut self.hypers);
+        self.applied.clear();
+        for (i, x) in self.input.media.iter().enumerate() {
+            let applied = transform_into(
+                x,
+                &self.hypers[i],
+                &mut self.weights,
+                &mut self.adstocked[i],
+                &mut self.saturated[i],
+            )?;
+            self.applied.push(applied);
+        }
+        self.system
+            .fit(&self.saturated, lambda, &mut self.coefficients)?;
+        Ok(lambda)
+    }
+
+    /// The model's prediction for period `t`.
+    fn predict_at(&self, t: usize) -> f64 {
+        let c = &self.coefficients;
+        let base: f64 = self
+            .design
+            .columns
+            .iter()
+            .zip(&c.baseline)
+            .map(|(col, b)| b * col[t])
+            .sum();
+        let media: f64 = self
+            .saturated
+            .iter()
+            .zip(&c.media)
+            .map(|(h, b)| b * h[t])
+            .sum();
+        c.intercept + base + media
+    }
+
+    /// Robyn's NRMSE (RMSE over the range of the actuals) on the validation window.
+    fn validation_nrmse(&self) -> f64 {
+        let window = self.split.train..self.split.validation;
+        let len = window.len() as f64;
+        let sse: f64 = window
+            .map(|t| (self.input.y[t] - self.predict_at(t)).powi(2))
+            .sum();
+        (sse / len).sqrt() / self.validation_range
+    }
+
+    /// Robyn's DECOMP.RSSD over the training window.
+    fn decomp_rssd(&self) -> f64 {
+        let n = self.system.n_train();
+        let effects = self
+            .saturated
+            .iter()
+            .zip(&self.coefficients.media)
+            .map(|(h, b)| b * h[..n].iter().sum::<f64>());
+        let effect_total: f64 = effects.clone().sum();
+        if effect_total <= 0.0 {
+            return NO_MEDIA_RSSD;
+        }
+        let spend_total: f64 = self.spend_train.iter().sum();
+        effects
+            .zip(&self.spend_train)
+            .map(|(e, s)| (e / effect_total - s / spend_total).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// Refits a candidate and keeps everything about it.
+    pub fn fitted(&mut self, genes: &[f64]) -> Result<Fitted> {
+        let lambda = self.fit(genes)?;
+        let objectives = [self.validation_nrmse(), self.decomp_rssd()];
+        let kernels = self
+            .applied
+            .iter()
+            .zip(&self.hypers)
+            .map(|(a, h)| {
+                let mut w = vec![0.0; self.input.len()];
+                let mut scratch = vec![0.0; self.input.len()];
+                crate::transform::adstock_into(
+                    &self.input.media[0],
+                    h.adstock,
+                    &mut w,
+                    &mut scratch,
+                )
+                .map(|_| {
+                    w.truncate(a.kernel_len);
+                    w
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Fitted {
+            genes: genes.to_vec(),
+            lambda,
+            hypers: self.hypers.clone(),
+            applied: self.applied.clone(),
+            kernels,
+            adstocked: self.adstocked.clone(),
+            saturated: self.saturated.clone(),
+            coefficients: self.coefficients.clone(),
+            objectives,
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! `ridge-mmm`: a Robyn-class marketing mix model as an mmm plugin.
+//!
+//! **Model.** `kpi_t = intercept + trend t + yearly Fourier seasonality +
+//! controls + sum_c beta_c hill_c(adstock_c(spend_c))_t + noise`, with
+//! Robyn's geometric or Weibull CDF/PDF adstock, Robyn's Hill saturation
+//! (inflexion at `gamma` of the adstocked range), and ridge regression on
+//! standardised columns with `beta_c >= 0` (and optional control signs).
+//!
+//! **Search.** NSGA-II ([`search`]) over every channel's adstock and
+//! saturation hyperparameters plus the ridge penalty, minimising Robyn's
+//! NRMSE on the validation window and DECOMP.RSSD on the training window.
+//! The periods are split in time order: coefficients are fitted on the
+//! first `train_share`, candidates are scored on the next
+//! `validation_share`, and the test window that follows is only reported.
+//! Default budget 10,000 candidates, deterministic for a seed; progress is
+//! reported to the host after each generation and the search stops when
+//! the host says so. One model is picked from the Pareto front by the rule
+//! in [`select`]; its nearest front neighbours give the ROI intervals.
+//!
+//! **Params** ([`Params`]): every field has a default, so `{}` works.
+//!
+//! **Summary JSON**: `channels[]` (`channel`, `spend`, `contribution`,
+//! `effect_share`, `spend_share`, `roi`, `roi_interval` `[low, high]`,
+//! `mroi`, `carryover_share`, `adstock` `{kind, theta | shape, scale}`,
+//! `saturation` `{alpha, gamma, inflexion}`, `coefficient`),
+//! `baseline_contribution`, `baseline` coefficients, `metrics`
+//! (`train`/`validation`/`test` each `{periods, r2, nrmse, mape}`,
+//! `decomp_rssd`, `lambda`) and `search` (`candidates`, `pareto_size`,
+//! `population`, `seed`, `seconds`, `selection`). Totals are over all
+//! periods; ROI is contribution over spend; mROI is the extra KPI per extra
+//! unit of spend when every period's spend grows by the same small share.
+//! `seconds` is wall-clock time read through WASI's monotonic clock (the
+//! host links WASI); it is the only field that differs between two runs.
+//!
+//! **Tables**: decomposition (`date`, `actual`, `fitted`, `baseline`, one
+//! column per channel) and response curves in long form (`channel`,
+//! `spend`, `response`, `marginal_response`): the steady-state weekly
+//! response to a constant weekly spend from 0 to 3x the channel's mean.
+//!
+//! **Scenarios** for `predict`: see [`predict`]. Totals: one row per
+//! scenario, a column per channel with total spend → `<kpi>`, `baseline`,
+//! `<channel>_contribution` per row. Per period: add the fit's date column
+//! (and optionally `scenario` and control columns) → the same per row.
+
+pub mod active_set;
+pub mod artifact;
+pub mod data;
+pub mod evaluate;
+pub mod params;
+pub mod predict;
+pub mod report;
+pub mod rng;
+pub mod search;
+pub mod select;
+pub mod system;
+pub mod transform;
+
+use mmm_sdk::prelude::*;
+
+pub use artifact::Artifact;
+pub use params::Params;
+
+use data::{BaselineDesign, Input, Split};
+use evaluate::Evaluator;
+use transform::Space;
+
+/// The plugin.
+pub struct RidgeMmm;
+
+#[model(
+    name = "ridge-mmm",
+    version = "0.1.0",
+    description = "Robyn-class MMM: adstock, Hill saturation, constrained ridge, NSGA-II search"
+)]
+impl Model for RidgeMmm {
+    type Params = Params;
+    type Artifact = Artifact;
+
+    fn fit(data: Table, roles: Roles, params: Params) -> Result<Fit<Artifact>> {
+        fit(&data, &roles, &params, |done, total| {
+            checkpoint(done, total)
+        })
+    }
+
+    fn predict(artifact: Artifact, scenarios: Table) -> Result<Table> {
+        predict::predict(&artifact, &scenarios)
+    }
+}
+
+/// The whole fit; `progress` sees (candidates evaluated, budget) after each
+/// generation and stops the search by returning an error.
+pub fn fit(
+    data: &Table,
+    roles: &Roles,
+    params: &Params,
+    progress: impl FnMut(u64, u64) -> Result<()>,
+) -> Result<Fit<Artifact>> {
+    let started = std::time::Instant::now();
+    let input = Input::from_table(data, roles)?;
+    let bounds = params.resolve(&input.media_names, &input.control_names)?;
+    let split = Split::new(input.len(), params.train_share, params.validation_share)?;
+    let design = BaselineDesign::new(&input, params.fourier_order as usize);
+    let signs: Vec<_> = input
+        .control_names
+        .iter()
+        .map(|c| params.control_signs.get(c).copied().unwrap_or_default())
+        .collect();
+    let space = Space {
+        adstock: params.adstock,
+        bounds,
+        lambda: [params.lambda_min, params.lambda_max],
+    };
+    let mut evaluator = Evaluator::new(&input, &design, split, space, &signs)?;
+    let settings = search::Settings {
+        dim: evaluator.dim(),
+        budget: params.budget as usize,
+        population: params.population as usize,
+        seed: params.seed,
+    };
+    let archive = search::nsga2(settings, |g| evaluator.objectives(g), progress)?;
+    let selection = select::select(
+        &archive,
+        params.nrmse_weight,
+        params.interval_models as usize,
+    )?;
+    let chosen = evaluator.fitted(&archive.genes[selection.chosen])?;
+    let mut intervals = vec![[f64::INFINITY, f64::NEG_INFINITY]; input.media.len()];
+    for &i in &selection.nearest {
+        let neighbour = evaluator.fitted(&archive.genes[i])?;
+        for (iv, s) in intervals
+            .iter_mut()
+            .zip(report::channel_stats(&input, &neighbour))
+        {
+            *iv = [iv[0].min(s.roi), iv[1].max(s.roi)];
+        }
+    }
+    let artifact = Artifact::new(&input, roles, &design, &chosen);
+    let stats = report::SearchStats {
+        candidates: archive.genes.len(),
+        pareto_size: selection.front.len(),
+        population: settings.population.min(settings.budget),
+        seed: params.seed,
+        seconds: Some(started.elapsed().as_secs_f64()),
+        nrmse_weight: params.nrmse_weight,
+        interval_models: selection.nearest.len(),
+    };
+    Ok(Fit {
+        summary: report::summary(&input, &design, split, &chosen, &intervals, &stats),
+        decomposition: report::decomposition(&input, &design, &chosen)?,
+        response_curves: report::response_curves(&artifact, params.curve_points as usize)?,
+        artifact,
+    })
+}
