@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Embedded in the server and registered at start.
-const BUILTIN: &[&str] = &["impute", "winsorize"];
+const BUILTIN: &[&str] = &["impute", "winsorize", "ridge-mmm"];
 /// Built alongside for the test suites, never embedded.
 const TEST_ONLY: &[&str] = &["identity", "hostile"];
 
@@ -34,7 +34,7 @@ fn main() {
         "/// (name, component bytes) of every built-in plugin.\npub const BUILTIN: &[(&str, &[u8])] = &[\n",
     );
     for name in BUILTIN {
-        let path = release.join(format!("{name}.wasm"));
+        let path = release.join(format!("{}.wasm", name.replace('-', "_")));
         assert!(path.is_file(), "{} was not built", path.display());
         source.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",

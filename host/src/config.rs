@@ -27,6 +27,30 @@ pub enum Command {
     /// Write, build, check, run and publish plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Generate weekly marketing data with a known answer (true contributions and ROIs).
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Seeds every random draw: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of weeks.
+    #[arg(long, default_value_t = 156)]
+    pub weeks: usize,
+    /// Number of media channels.
+    #[arg(long, default_value_t = 5)]
+    pub channels: usize,
+    /// Noise as a fraction of the mean KPI.
+    #[arg(long, default_value_t = 0.05)]
+    pub noise: f64,
+    /// Folder for `<stem>.csv`, `<stem>.truth.json` and `roles.json`.
+    #[arg(long, default_value = "synthetic")]
+    pub out: PathBuf,
+    /// File name stem.
+    #[arg(long, default_value = "data")]
+    pub stem: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(config.log_format);
             serve(config).await
         }
+        Command::Synth(args) => synth(args),
         Command::Plugin(command) => {
             telemetry::init(mmm_host::config::LogFormat::Pretty);
             mmm_host::cli::plugin::run(command).await
@@ -84,6 +85,26 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .await;
     stop(opened).await;
     result
+}
+
+fn synth(args: mmm_host::config::SynthArgs) -> anyhow::Result<()> {
+    if args.weeks < 2 || args.channels == 0 || !(0.0..1.0).contains(&args.noise) {
+        anyhow::bail!("need --weeks 2 or more, --channels 1 or more and --noise in [0, 1)");
+    }
+    let config = mmm_synth::SynthConfig {
+        seed: args.seed,
+        weeks: args.weeks,
+        channels: args.channels,
+        noise: args.noise,
+        ..mmm_synth::SynthConfig::default()
+    };
+    mmm_synth::generate(&config).write_all(&args.out, &args.stem)?;
+    println!(
+        "wrote {0}/{1}.csv, {0}/{1}.truth.json and {0}/roles.json",
+        args.out.display(),
+        args.stem
+    );
+    Ok(())
 }
 
 /// Creates the configured platform admin when no platform admin exists yet.

@@ -31,7 +31,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             Ok(())
         }
         PluginCommand::Check { file } => {
-            let plugin = load(&file).await?;
+            let (_, plugin) = load(&file).await?;
             let info = plugin.info();
             let schema: serde_json::Value =
                 serde_json::from_str(&info.params_schema).unwrap_or_default();
@@ -54,17 +54,18 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             params,
             out,
         } => {
-            let plugin = load(&file).await?;
+            let (runtime, plugin) = load(&file).await?;
             let csv =
                 std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
             let input = convert::batches_to_ipc(&convert::csv_to_batches(&csv)?)?;
             match plugin.kind() {
-                PluginKind::Preprocessor => transform(&plugin, input, params, out).await,
+                PluginKind::Preprocessor => transform(&runtime, &plugin, input, params, out).await,
                 PluginKind::Model => {
                     let roles = roles.context(
                         "a model needs --roles FILE.json naming date, kpi, media and controls",
                     )?;
                     fit(
+                        &runtime,
                         &plugin,
                         input,
                         &roles,
@@ -124,24 +125,22 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(wasm)
 }
 
-async fn load(file: &Path) -> anyhow::Result<LoadedPlugin> {
+/// The same sandbox and limits as the server, in this process.
+async fn load(file: &Path) -> anyhow::Result<(Runtime, LoadedPlugin)> {
     let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
-    Ok(runtime.load(wasm).await?)
-}
-
-/// Runs the same sandbox and limits as the server, in this process.
-fn local_runtime() -> anyhow::Result<Runtime> {
-    Ok(Runtime::new(RuntimeConfig::default())?)
+    let plugin = runtime.load(wasm).await?;
+    Ok((runtime, plugin))
 }
 
 async fn transform(
+    runtime: &Runtime,
     plugin: &LoadedPlugin,
     input: Vec<u8>,
     params: Option<String>,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let output = local_runtime()?
+    let output = runtime
         .transform(
             plugin,
             input,
@@ -163,6 +162,7 @@ async fn transform(
 }
 
 async fn fit(
+    runtime: &Runtime,
     plugin: &LoadedPlugin,
     input: Vec<u8>,
     roles: &Path,
@@ -180,7 +180,7 @@ async fn fit(
         controls: roles.controls,
     };
     let started = std::time::Instant::now();
-    let output = local_runtime()?
+    let output = runtime
         .fit(
             plugin,
             input,

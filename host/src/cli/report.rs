@@ -31,7 +31,7 @@ pub fn channel_table(summary: &serde_json::Value) -> String {
             number(c.get("contribution"), 0),
             number(c.get("roi"), 2),
             interval,
-            number(c.get("marginal_roi"), 2),
+            number(c.get("mroi").or_else(|| c.get("marginal_roi")), 2),
         ));
     }
     out
@@ -44,7 +44,7 @@ mod tests {
     #[test]
     fn channels_render_as_aligned_rows() {
         let summary = json!({ "channels": [
-            { "channel": "tv", "spend": 1000.0, "contribution": 2500.0, "roi": 2.5, "roi_interval": [2.0, 3.1], "marginal_roi": 1.2 },
+            { "channel": "tv", "spend": 1000.0, "contribution": 2500.0, "roi": 2.5, "roi_interval": [2.0, 3.1], "mroi": 1.2 },
             { "channel": "search", "spend": 10.0 }
         ]});
         let table = super::channel_table(&summary);

@@ -121,7 +121,10 @@ impl TestApp {
             refresh_token_ttl: Duration::from_secs(3600),
             policy_dir: policy_dir(),
             tenant_cache_ttl: Duration::from_secs(3600),
-            plugin_cache_dir: None,
+            // Shared by the binary's tests, so each built-in compiles once.
+            plugin_cache_dir: Some(
+                std::env::temp_dir().join(format!("mmm-test-{}/plugin-cache", std::process::id())),
+            ),
         };
         let app = Application::build(settings, databases.clone())
             .await
