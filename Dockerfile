@@ -1,18 +1,17 @@
 # syntax=docker/dockerfile:1
-# Multi-stage image: build the server (and, once they exist, the built-in
-# wasm plugins) with the pinned toolchain, then run as a non-root user on a
-# slim Debian with the PostgreSQL server binaries, so the embedded database
-# works when no DATABASE_URL is given.
+# Multi-stage image: build the server with the pinned toolchain (its build
+# script builds the plugins to wasm32-wasip2 and embeds the built-in ones),
+# then run as a non-root user on a slim Debian with the PostgreSQL server
+# binaries, so the embedded database works when no DATABASE_URL is given.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY rust-toolchain.toml ./
-RUN rustup show active-toolchain && rustup target add wasm32-wasip2
+RUN rustup toolchain install 1.95.0 --profile minimal && rustup target add wasm32-wasip2
 COPY . .
 RUN cargo build --release --locked -p mmm-host --bin mmm \
- && mkdir -p /out/plugins \
- && cp target/release/mmm /out/mmm \
- && (cp target/wasm32-wasip2/release/*.wasm /out/plugins/ 2>/dev/null || true)
+ && mkdir -p /out \
+ && cp target/release/mmm /out/mmm
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -20,7 +19,6 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/mmm mmm
 COPY --from=build /out/mmm /usr/local/bin/mmm
-COPY --from=build /out/plugins /usr/local/lib/mmm/plugins
 COPY policies /etc/mmm/policies
 USER mmm
 WORKDIR /var/lib/mmm

@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 ensure_toolchain() {
-    # rust-toolchain.toml pins the toolchain; rustup installs it on first use.
-    rustup show active-toolchain >/dev/null
+    # rust-toolchain.toml pins the toolchain and the wasm32-wasip2 target.
+    local channel
+    channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+    if ! rustup toolchain list | grep -q "^$channel"; then
+        rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy
+    fi
     if ! rustup target list --installed | grep -qx wasm32-wasip2; then
         rustup target add wasm32-wasip2
     fi
