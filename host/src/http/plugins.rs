@@ -9,18 +9,20 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mmm_runtime::{CallOptions, ErrorCode, Fault, PluginKind, RuntimeError};
+use mmm_runtime::{CallOptions, ErrorCode, Fault, LoadedPlugin, PluginKind, RuntimeError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Json, Path, PlatformAdmin, Query, TenantContext};
 use super::state::AppState;
 use crate::db::plugins::{NewRun, PluginRecord};
 use crate::db::{self, audit};
+use crate::ids::TenantId;
 use crate::plugins::RegistryError;
 use crate::plugins::convert::{self, ConvertError};
 use crate::plugins::registry::{MAX_PLUGIN_BYTES, limits_for};
@@ -157,6 +159,23 @@ fn expect_wasm(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The audit record of a publication.
+fn published(
+    plugin: &LoadedPlugin,
+    tenant: Option<TenantId>,
+    actor: Uuid,
+    actor_role: &'static str,
+) -> audit::Entry<'static> {
+    let info = plugin.info();
+    audit::Entry {
+        tenant,
+        actor,
+        actor_role,
+        action: "plugin.publish",
+        details: json!({ "name": info.name, "version": info.version, "sha256": plugin.sha256() }),
+    }
+}
+
 /// Publishes a global plugin; the body is the `.wasm` component.
 #[utoipa::path(post, path = "/admin/plugins", tag = "plugins", security(("bearer" = [])), params(PublishQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
@@ -175,13 +194,7 @@ async fn publish_global(
         .publish_global(&mut tx, &plugin, &wasm, admin.id.0)
         .await?;
     let info = plugin.info();
-    let entry = audit::Entry {
-        tenant: None,
-        actor: admin.id.0,
-        actor_role: "platform_admin",
-        action: "plugin.publish",
-        details: json!({ "name": info.name, "version": info.version, "sha256": plugin.sha256() }),
-    };
+    let entry = published(&plugin, None, admin.id.0, "platform_admin");
     audit::record(tx.conn(), entry).await?;
     let record = db::plugins::list_global(&mut tx)
         .await?
@@ -223,13 +236,12 @@ async fn publish_private(
         .publish_private(&mut tx, &plugin, &wasm, ctx.user_id.0)
         .await?;
     let info = plugin.info();
-    let entry = audit::Entry {
-        tenant: Some(ctx.tenant_id),
-        actor: ctx.user_id.0,
-        actor_role: ctx.role.as_str(),
-        action: "plugin.publish",
-        details: json!({ "name": info.name, "version": info.version, "sha256": plugin.sha256() }),
-    };
+    let entry = published(
+        &plugin,
+        Some(ctx.tenant_id),
+        ctx.user_id.0,
+        ctx.role.as_str(),
+    );
     audit::record(tx.conn(), entry).await?;
     let record = db::plugins::list_visible(&mut tx)
         .await?
