@@ -12,7 +12,7 @@ use std::process::Command;
 /// Embedded in the server and registered at start.
 const BUILTIN: &[&str] = &["impute", "winsorize", "ridge-mmm"];
 /// Built alongside for the test suites, never embedded.
-const TEST_ONLY: &[&str] = &["identity", "hostile"];
+const TEST_ONLY: &[&str] = &["identity", "hostile", "adstock-bench"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

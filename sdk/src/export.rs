@@ -65,7 +65,7 @@ pub fn transform<P: Params>(
     enter();
     let params = params::parse::<P>(params)?;
     let table = Table::from_ipc(input)?;
-    f(table, params)?.to_ipc()
+    f(table, params)?.into_ipc()
 }
 
 /// `info` of a model.
@@ -100,7 +100,7 @@ pub fn predict<M: Model>(artifact: &[u8], scenarios: Vec<u8>) -> Result<Vec<u8>>
     let artifact: M::Artifact = serde_json::from_slice(artifact).map_err(|e| {
         crate::Error::invalid_input(format!("artifact does not belong to this model: {e}"))
     })?;
-    M::predict(artifact, Table::from_ipc(scenarios)?)?.to_ipc()
+    M::predict(artifact, Table::from_ipc(scenarios)?)?.into_ipc()
 }
 
 /// Per-call setup: on wasm, panics are logged to the host before they trap,

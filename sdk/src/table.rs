@@ -47,6 +47,9 @@ pub struct Table {
     metadata: Metadata,
     columns: Vec<Column>,
     num_rows: usize,
+    /// The IPC stream the table was read from, while it may still be
+    /// returned as is (see [`Table::into_ipc`]).
+    source: Option<ipc::Source>,
 }
 
 /// A column either still in its Arrow form or opened for numeric work.
@@ -101,6 +104,7 @@ impl Table {
             metadata: schema.metadata().clone(),
             num_rows: batch.num_rows(),
             columns: batch.columns().iter().cloned().map(Column::Arrow).collect(),
+            source: None,
         }
     }
 

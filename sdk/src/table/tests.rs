@@ -168,3 +168,54 @@ fn building_a_table_checks_lengths_and_replaces_in_place() {
     t.drop_column("date").unwrap();
     assert_eq!(t.to_matrix(&["channel", "spend"]).unwrap()[[1, 0]], 4.0);
 }
+
+#[test]
+fn an_unchanged_decoded_table_goes_back_out_as_its_input_bytes() {
+    let bytes = sample().to_ipc().unwrap();
+    let t = Table::from_ipc(bytes.clone()).unwrap();
+    assert!(t.f64_column("tv").is_err(), "tv has a missing value");
+    assert_eq!(
+        t.to_f64_vec("tv").unwrap().len(),
+        3,
+        "reading is not changing"
+    );
+    assert_eq!(t.into_ipc().unwrap(), bytes);
+
+    // A clone still holding the columns: same bytes, copied.
+    let t = Table::from_ipc(bytes.clone()).unwrap();
+    let kept = t.clone();
+    assert_eq!(t.into_ipc().unwrap(), bytes);
+    drop(kept);
+}
+
+#[test]
+fn a_changed_table_is_encoded_again() {
+    let bytes = sample().to_ipc().unwrap();
+    let changes: [fn(&mut Table); 4] = [
+        |t| t.f64_column_mut("tv").unwrap()[0] = 9.0,
+        |t| t.drop_column("region").unwrap(),
+        |t| t.set_f64("new", vec![1.0, 2.0, 3.0]).unwrap(),
+        |t| {
+            let _ = t.numeric_columns_mut().count();
+        },
+    ];
+    for change in changes {
+        let mut t = Table::from_ipc(bytes.clone()).unwrap();
+        change(&mut t);
+        let expected = t.to_batch().unwrap();
+        let out = t.into_ipc().unwrap();
+        let back = Table::from_ipc(out).unwrap();
+        assert_eq!(back.to_batch().unwrap(), expected);
+    }
+    let mut t = Table::from_ipc(bytes).unwrap();
+    t.f64_column_mut("tv").unwrap()[0] = 9.0;
+    let back = Table::from_ipc(t.into_ipc().unwrap()).unwrap();
+    assert_eq!(back.to_f64_vec("tv").unwrap()[0], 9.0);
+}
+
+#[test]
+fn a_table_built_in_the_plugin_is_encoded() {
+    let t = sample();
+    let expected = t.to_ipc().unwrap();
+    assert_eq!(t.into_ipc().unwrap(), expected);
+}

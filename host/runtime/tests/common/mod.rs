@@ -12,7 +12,13 @@ use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use mmm_runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 
-const PLUGINS: [&str; 4] = ["identity", "hostile", "impute", "winsorize"];
+const PLUGINS: [&str; 5] = [
+    "identity",
+    "hostile",
+    "impute",
+    "winsorize",
+    "adstock-bench",
+];
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -26,9 +32,7 @@ pub fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("MMM_PLUGIN_DIR").map(PathBuf::from)
-            && PLUGINS
-                .iter()
-                .all(|p| dir.join(format!("{p}.wasm")).is_file())
+            && PLUGINS.iter().all(|p| dir.join(file_name(p)).is_file())
         {
             return dir;
         }
@@ -48,9 +52,14 @@ pub fn plugin_dir() -> &'static Path {
     })
 }
 
+/// Cargo names a library's artifact after its crate: dashes become underscores.
+fn file_name(plugin: &str) -> String {
+    format!("{}.wasm", plugin.replace('-', "_"))
+}
+
 /// The bytes of one built plugin.
 pub fn wasm(name: &str) -> Vec<u8> {
-    let path = plugin_dir().join(format!("{name}.wasm"));
+    let path = plugin_dir().join(file_name(name));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
