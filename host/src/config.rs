@@ -183,6 +183,11 @@ pub struct ServeConfig {
     /// Seconds a tenant's cached config lives without an explicit invalidation.
     #[arg(long, env = "MMM_TENANT_CACHE_TTL", default_value_t = 60)]
     pub tenant_cache_ttl: u64,
+    /// MiB of each pooled plugin memory kept resident between calls: faster
+    /// large calls, more resident memory per warm slot. Lower it on Linux
+    /// before 6.7, where that much is reset on every call.
+    #[arg(long, env = "MMM_PLUGIN_KEEP_RESIDENT_MB", default_value_t = 96)]
+    pub plugin_keep_resident_mb: usize,
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
     pub log_format: LogFormat,

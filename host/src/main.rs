@@ -76,6 +76,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             policy_dir: config.policy_dir.clone(),
             tenant_cache_ttl: Duration::from_secs(config.tenant_cache_ttl),
             plugin_cache_dir: Some(config.database.data_dir.join("plugin-cache")),
+            plugin_keep_resident: config.plugin_keep_resident_mb << 20,
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());

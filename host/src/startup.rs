@@ -33,6 +33,8 @@ pub struct Settings {
     pub tenant_cache_ttl: Duration,
     /// Where compiled plugins are kept across restarts; memory only when `None`.
     pub plugin_cache_dir: Option<PathBuf>,
+    /// Bytes of each pooled plugin memory kept resident between calls.
+    pub plugin_keep_resident: usize,
 }
 
 pub struct Application {
@@ -53,6 +55,7 @@ impl Application {
             .context("invalid RBAC policy")?;
         let runtime_config = RuntimeConfig {
             cache_dir: settings.plugin_cache_dir.clone(),
+            memory_keep_resident: settings.plugin_keep_resident,
             ..RuntimeConfig::default()
         };
         let limits = runtime_config.limits;

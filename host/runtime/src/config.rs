@@ -23,6 +23,11 @@ pub struct RuntimeConfig {
     /// Native stack a guest may use (`Config::max_wasm_stack`); deep recursion
     /// beyond it traps as a stack overflow.
     pub max_wasm_stack: usize,
+    /// Bytes of each pooled guest memory kept resident between calls (see
+    /// `engine::pool`): faster large calls at the price of resident memory
+    /// per warm slot. Without `pagemap_scan` (Linux before 6.7) this many
+    /// bytes are reset on every call, so lower it there.
+    pub memory_keep_resident: usize,
     /// Limits applied when a call does not override them.
     pub limits: Limits,
 }
@@ -37,6 +42,7 @@ impl Default for RuntimeConfig {
             max_concurrent_calls_per_label: cores.div_ceil(2).max(1),
             epoch_tick: Duration::from_millis(10),
             max_wasm_stack: 1 << 20,
+            memory_keep_resident: 96 << 20,
             limits: Limits::default(),
         }
     }

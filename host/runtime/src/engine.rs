@@ -42,23 +42,22 @@ fn pool(config: &RuntimeConfig) -> PoolingAllocationConfig {
         .total_tables(slots.saturating_mul(4))
         .total_core_instances(slots.saturating_mul(8))
         .max_memory_size(4 << 30)
-        .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
+        .linear_memory_keep_resident(config.memory_keep_resident)
         .table_keep_resident(TABLE_KEEP_RESIDENT)
         .pagemap_scan(Enabled::Auto);
     pool
 }
 
-/// Bytes of a slot's linear memory kept resident when the slot is returned
-/// to the pool: its dirty pages are reset with `memset` rather than given back
-/// with `madvise`, so the next call on the slot writes its input and builds
-/// its output without a page fault per 4 KiB (on a 32 MiB batch the faults
-/// and kernel page zeroing cost more than the copies themselves). With
-/// `pagemap_scan` (Linux 6.7+; silently off elsewhere) only the pages the
-/// call actually wrote are reset, so small calls stay cheap; without it the
-/// first `MEMORY_KEEP_RESIDENT` bytes of the heap are `memset` whether
-/// written or not. The price is resident memory: each warm slot may hold up
-/// to this much between calls.
-const MEMORY_KEEP_RESIDENT: usize = 96 << 20;
+// `RuntimeConfig::memory_keep_resident`: bytes of a slot's linear memory kept
+// resident when the slot is returned to the pool: its dirty pages are reset
+// with `memset` rather than given back with `madvise`, so the next call on the
+// slot writes its input and builds its output without a page fault per 4 KiB
+// (on a 32 MiB batch the faults and kernel page zeroing cost more than the
+// copies themselves). With `pagemap_scan` (Linux 6.7+; silently off elsewhere)
+// only the pages the call actually wrote are reset, so small calls stay cheap;
+// without it the first that many bytes of the heap are `memset` whether
+// written or not. The price is resident memory: each warm slot may hold up to
+// that much between calls.
 
 /// Bytes of a slot's tables reset with `memset` rather than `madvise`.
 const TABLE_KEEP_RESIDENT: usize = 1 << 20;

@@ -16,7 +16,8 @@ pub struct Admin {
     pub email: String,
 }
 
-#[tracing::instrument(skip_all, err)]
+// Constraint violations here are client errors (409), not failures.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn insert(
     tx: &mut PlatformTx,
     email: &str,

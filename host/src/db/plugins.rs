@@ -122,7 +122,8 @@ pub async fn list_visible(tx: &mut TenantTx) -> Result<Vec<PluginRecord>, sqlx::
     .await
 }
 
-#[tracing::instrument(skip_all, err)]
+// Constraint violations here are client errors (409), not failures.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn insert_private(tx: &mut TenantTx, new: &NewPlugin<'_>) -> Result<(), sqlx::Error> {
     let tenant: TenantId = tx.tenant();
     sqlx::query(

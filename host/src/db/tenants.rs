@@ -37,7 +37,8 @@ pub struct TenantChanges {
     pub settings: Option<serde_json::Value>,
 }
 
-#[tracing::instrument(skip_all, err)]
+// Constraint violations here are client errors (409), not failures.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn insert(tx: &mut PlatformTx, new: NewTenant<'_>) -> Result<Tenant, sqlx::Error> {
     sqlx::query_as(
         "insert into tenants (id, slug, name, plan, settings) values ($1, $2, $3, $4, $5)

@@ -27,7 +27,8 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-#[tracing::instrument(skip_all, err)]
+// Constraint violations here are client errors (409), not failures.
+#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn insert(
     tx: &mut TenantTx,
     email: &str,

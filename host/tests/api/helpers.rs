@@ -125,6 +125,7 @@ impl TestApp {
             plugin_cache_dir: Some(
                 std::env::temp_dir().join(format!("mmm-test-{}/plugin-cache", std::process::id())),
             ),
+            plugin_keep_resident: 96 << 20,
         };
         let app = Application::build(settings, databases.clone())
             .await
