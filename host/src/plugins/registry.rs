@@ -63,6 +63,9 @@ pub fn flag(name: &str) -> String {
 pub struct Plugins {
     runtime: Runtime,
     defaults: Limits,
+    /// Loaded plugins by sha256, so a run does not fetch megabytes of wasm
+    /// from the database when the runtime already holds the component.
+    loaded: moka::future::Cache<String, LoadedPlugin>,
 }
 
 impl std::fmt::Debug for Plugins {
@@ -73,7 +76,11 @@ impl std::fmt::Debug for Plugins {
 
 impl Plugins {
     pub fn new(runtime: Runtime, defaults: Limits) -> Self {
-        Self { runtime, defaults }
+        Self {
+            runtime,
+            defaults,
+            loaded: moka::future::Cache::new(256),
+        }
     }
 
     /// The limits a call gets when its tenant has no override.
@@ -215,6 +222,9 @@ impl Plugins {
         if !config.is_enabled(&flag(name)) {
             return Err(RegistryError::Disabled(name.to_owned()));
         }
+        if let Some(plugin) = self.loaded.get(&record.sha256).await {
+            return Ok((record, plugin));
+        }
         let wasm = plugins::wasm(tx, &record.name, &record.version)
             .await?
             .ok_or_else(not_found)?;
@@ -223,6 +233,9 @@ impl Plugins {
             .load(wasm)
             .await
             .map_err(RegistryError::Invalid)?;
+        self.loaded
+            .insert(record.sha256.clone(), plugin.clone())
+            .await;
         Ok((record, plugin))
     }
 }
