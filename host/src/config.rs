@@ -45,6 +45,9 @@ pub struct SynthArgs {
     /// Noise as a fraction of the mean KPI.
     #[arg(long, default_value_t = 0.05)]
     pub noise: f64,
+    /// How many channels (the last ones) never go dark; the others run in flights.
+    #[arg(long, default_value_t = 0)]
+    pub always_on: usize,
     /// Folder for `<stem>.csv`, `<stem>.truth.json` and `roles.json`.
     #[arg(long, default_value = "synthetic")]
     pub out: PathBuf,

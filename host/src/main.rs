@@ -89,14 +89,22 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 fn synth(args: mmm_host::config::SynthArgs) -> anyhow::Result<()> {
-    if args.weeks < 2 || args.channels == 0 || !(0.0..1.0).contains(&args.noise) {
-        anyhow::bail!("need --weeks 2 or more, --channels 1 or more and --noise in [0, 1)");
+    if args.weeks < 2
+        || args.channels == 0
+        || !(0.0..1.0).contains(&args.noise)
+        || args.always_on > args.channels
+    {
+        anyhow::bail!(
+            "need --weeks 2 or more, --channels 1 or more, --noise in [0, 1) and \
+             --always-on at most --channels"
+        );
     }
     let config = mmm_synth::SynthConfig {
         seed: args.seed,
         weeks: args.weeks,
         channels: args.channels,
         noise: args.noise,
+        always_on: args.always_on,
         ..mmm_synth::SynthConfig::default()
     };
     mmm_synth::generate(&config).write_all(&args.out, &args.stem)?;

@@ -48,12 +48,17 @@ pub struct SynthConfig {
     pub noise: f64,
     /// Target share of the noise-free KPI total that media drive.
     pub media_share: f64,
+    /// How many channels (the last ones) never go dark. The others run in
+    /// flights with dark weeks: only periods at or near zero spend show
+    /// what a channel adds over none, which is what its ROI measures; for
+    /// an always-on channel that is an extrapolation of the response curve.
+    pub always_on: usize,
     /// First period (weeks start on this weekday).
     pub start: NaiveDate,
 }
 
 impl Default for SynthConfig {
-    /// Three years of weekly data, five channels, 5% noise, 30% media share.
+    /// Three years of weekly data, five flighted channels, 5% noise, 30% media share.
     fn default() -> Self {
         Self {
             seed: 1,
@@ -61,6 +66,7 @@ impl Default for SynthConfig {
             channels: 5,
             noise: 0.05,
             media_share: 0.3,
+            always_on: 0,
             start: NaiveDate::from_ymd_opt(2022, 1, 3).expect("a valid date"),
         }
     }
@@ -100,7 +106,10 @@ pub fn generate(config: &SynthConfig) -> Dataset {
         .map(|t| config.start + chrono::Days::new(7 * t as u64))
         .collect();
     let media: Vec<(String, Vec<f64>)> = (0..config.channels)
-        .map(|c| (channel_name(c), draw_spend(&mut rng, n)))
+        .map(|c| {
+            let flighted = c + config.always_on < config.channels;
+            (channel_name(c), draw_spend(&mut rng, n, flighted))
+        })
         .collect();
     let (contributions, mut channels) = media_truth(&mut rng, &media);
     let media_total: f64 = channels.iter().map(|c| c.contribution).sum();
@@ -143,14 +152,10 @@ fn channel_name(c: usize) -> String {
 }
 
 /// Weekly spend: a channel level, log-normal week-to-week variation and,
-/// for some channels, flighting (runs of dark weeks). Rounded to cents.
-fn draw_spend(rng: &mut Rng, n: usize) -> Vec<f64> {
+/// when `flighted`, runs of dark weeks. Rounded to cents.
+fn draw_spend(rng: &mut Rng, n: usize, flighted: bool) -> Vec<f64> {
     let level = rng.range(2_000.0, 20_000.0);
-    let dark_probability = if rng.bernoulli(0.5) {
-        rng.range(0.05, 0.25)
-    } else {
-        0.0
-    };
+    let dark_probability = if flighted { rng.range(0.05, 0.25) } else { 0.0 };
     let mut dark = false;
     (0..n)
         .map(|_| {
@@ -311,6 +316,17 @@ mod tests {
         assert!((share - 0.3).abs() < 0.05, "{share}");
         let shares: f64 = data.truth.channels.iter().map(|c| c.effect_share).sum();
         assert!((shares - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn always_on_channels_never_go_dark_and_the_others_do() {
+        let data = generate(&SynthConfig {
+            always_on: 2,
+            ..Default::default()
+        });
+        let dark = |c: usize| data.media[c].1.iter().filter(|&&s| s == 0.0).count();
+        assert!((0..3).all(|c| dark(c) > 0));
+        assert_eq!((dark(3), dark(4)), (0, 0));
     }
 
     #[test]

@@ -8,22 +8,31 @@
 //!
 //! **Search.** NSGA-II ([`search`]) over every channel's adstock and
 //! saturation hyperparameters plus the ridge penalty, minimising Robyn's
-//! NRMSE on the validation window and DECOMP.RSSD on the training window.
-//! The periods are split in time order: coefficients are fitted on the
-//! first `train_share`, candidates are scored on the next
-//! `validation_share`, and the test window that follows is only reported.
-//! Default budget 10,000 candidates, deterministic for a seed; progress is
-//! reported to the host after each generation and the search stops when
-//! the host says so. One model is picked from the Pareto front by the rule
-//! in [`select`]; its nearest front neighbours give the ROI intervals.
+//! NRMSE and DECOMP.RSSD. The periods are split in time order: coefficients
+//! are fitted on the first `train_share`, NRMSE is measured over those and
+//! the next `validation_share` periods (so its validation part is out of
+//! sample; see [`evaluate`] for why not the validation window alone), and
+//! the test window that follows is only reported. Default budget 10,000
+//! candidates, deterministic for a seed; progress is reported to the host
+//! after each generation and the search stops when the host says so. One
+//! model is picked from the Pareto front by the rule in [`select`]; the
+//! front models that fit about as well give, with each one's coefficient
+//! standard errors, the 90% ROI intervals.
+//!
+//! **Accuracy** on synthetic data with known truth (`tests/accuracy.rs`,
+//! `examples/roi_sweep.rs`): median ROI error 0.14-0.19 over 12 datasets
+//! per search seed, against 0.14 for a fit given the true transforms and
+//! 0.33 for "every channel earns the average ROI". Channels that never go
+//! dark are listed under `warnings`: their ROI is an extrapolation.
 //!
 //! **Params** ([`Params`]): every field has a default, so `{}` works.
 //!
 //! **Summary JSON**: `channels[]` (`channel`, `spend`, `contribution`,
 //! `effect_share`, `spend_share`, `roi`, `roi_interval` `[low, high]`,
 //! `mroi`, `carryover_share`, `adstock` `{kind, theta | shape, scale}`,
-//! `saturation` `{alpha, gamma, inflexion}`, `coefficient`),
-//! `baseline_contribution`, `baseline` coefficients, `metrics`
+//! `saturation` `{alpha, gamma, inflexion}`, `coefficient`,
+//! `low_spend_periods`), `warnings`, `baseline_contribution`, `baseline`
+//! coefficients, `metrics`
 //! (`train`/`validation`/`test` each `{periods, r2, nrmse, mape}`,
 //! `decomp_rssd`, `lambda`) and `search` (`candidates`, `pareto_size`,
 //! `population`, `seed`, `seconds`, `selection`). Totals are over all
@@ -118,20 +127,21 @@ pub fn fit(
         seed: params.seed,
     };
     let archive = search::nsga2(settings, |g| evaluator.objectives(g), progress)?;
-    let selection = select::select(
-        &archive,
-        params.nrmse_weight,
-        params.interval_models as usize,
-    )?;
+    let rule = select::Rule {
+        periods: split.validation,
+        pick_tolerance: params.pick_tolerance,
+        interval_tolerance: params.interval_tolerance,
+    };
+    let selection = select::select(&archive, rule)?;
     let chosen = evaluator.fitted(&archive.genes[selection.chosen])?;
     let mut intervals = vec![[f64::INFINITY, f64::NEG_INFINITY]; input.media.len()];
-    for &i in &selection.nearest {
-        let neighbour = evaluator.fitted(&archive.genes[i])?;
+    for &i in &selection.plausible {
+        let plausible = evaluator.fitted(&archive.genes[i])?;
         for (iv, s) in intervals
             .iter_mut()
-            .zip(report::channel_stats(&input, &neighbour))
+            .zip(report::channel_stats(&input, &plausible))
         {
-            *iv = [iv[0].min(s.roi), iv[1].max(s.roi)];
+            *iv = [iv[0].min(s.roi_low), iv[1].max(s.roi_high)];
         }
     }
     let artifact = Artifact::new(&input, roles, &design, &chosen);
@@ -141,8 +151,8 @@ pub fn fit(
         population: settings.population.min(settings.budget),
         seed: params.seed,
         seconds: Some(started.elapsed().as_secs_f64()),
-        nrmse_weight: params.nrmse_weight,
-        interval_models: selection.nearest.len(),
+        rule,
+        plausible_models: selection.plausible.len(),
     };
     Ok(Fit {
         summary: report::summary(&input, &design, split, &chosen, &intervals, &stats),

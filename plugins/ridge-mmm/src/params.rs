@@ -34,11 +34,13 @@ pub struct Params {
     pub channels: BTreeMap<String, Bounds>,
     /// Sign constraints on control coefficients, by column name (others are free).
     pub control_signs: BTreeMap<String, Sign>,
-    /// Weight of validation NRMSE against DECOMP.RSSD (in `[0, 1]`) when one
-    /// model is picked from the Pareto front; see the crate docs.
-    pub nrmse_weight: f64,
-    /// How many Pareto-front models (the picked one and its nearest) give the ROI interval.
-    pub interval_models: u32,
+    /// Log-likelihood ratio within which front models count as fitting as
+    /// well as the best; the one with the lowest DECOMP.RSSD among them is
+    /// picked (see [`crate::select`]).
+    pub pick_tolerance: f64,
+    /// Log-likelihood ratio within which front models give the ROI interval
+    /// (at least `pick_tolerance`).
+    pub interval_tolerance: f64,
     /// Points on each response curve (spend from 0 to 3x the mean).
     pub curve_points: u32,
 }
@@ -58,8 +60,8 @@ impl Default for Params {
             bounds: Bounds::default(),
             channels: BTreeMap::new(),
             control_signs: BTreeMap::new(),
-            nrmse_weight: 0.5,
-            interval_models: 10,
+            pick_tolerance: 1.0,
+            interval_tolerance: 2.0,
             curve_points: 61,
         }
     }
@@ -177,11 +179,14 @@ impl Params {
         {
             return bad("need 0 < lambda_min <= lambda_max < inf");
         }
-        if !(0.0..=1.0).contains(&self.nrmse_weight) {
-            return bad("nrmse_weight must lie in [0, 1]");
+        if !(self.pick_tolerance >= 0.0
+            && self.pick_tolerance <= self.interval_tolerance
+            && self.interval_tolerance.is_finite())
+        {
+            return bad("need 0 <= pick_tolerance <= interval_tolerance < inf");
         }
-        if self.curve_points < 2 || self.interval_models == 0 || self.fourier_order > 10 {
-            return bad("curve_points >= 2, interval_models >= 1, fourier_order <= 10");
+        if self.curve_points < 2 || self.fourier_order > 10 {
+            return bad("curve_points >= 2, fourier_order <= 10");
         }
         if let Some(name) = self.channels.keys().find(|c| !media.contains(c)) {
             return bad(&format!(

