@@ -94,6 +94,19 @@ pub enum PluginCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Predict scenarios with a model plugin from a fitted artifact (`plugin run --out`'s artifact.bin).
+    Predict {
+        file: PathBuf,
+        /// The fitted artifact.
+        #[arg(long)]
+        artifact: PathBuf,
+        /// The scenarios, CSV with a header row (the model's docs say which columns).
+        #[arg(long)]
+        scenarios: PathBuf,
+        /// Where to write the predictions as CSV (stdout when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Publish a component to a server: globally (platform admin) or to your tenant.
     Publish {
         file: PathBuf,

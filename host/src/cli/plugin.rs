@@ -76,6 +76,12 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        PluginCommand::Predict {
+            file,
+            artifact,
+            scenarios,
+            out,
+        } => predict(&file, &artifact, &scenarios, out).await,
         PluginCommand::Publish {
             file,
             server,
@@ -224,6 +230,45 @@ struct RolesFile {
     controls: Vec<String>,
 }
 
+/// One `predict` call in the sandbox; its time (instantiation, IPC both
+/// ways and the guest's work, not the compile) goes to stderr.
+async fn predict(
+    file: &Path,
+    artifact: &Path,
+    scenarios: &Path,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let (runtime, plugin) = load(file).await?;
+    let artifact =
+        std::fs::read(artifact).with_context(|| format!("reading {}", artifact.display()))?;
+    let csv =
+        std::fs::read(scenarios).with_context(|| format!("reading {}", scenarios.display()))?;
+    let input = convert::batches_to_ipc(&convert::csv_to_batches(&csv)?)?;
+    let started = std::time::Instant::now();
+    let output = runtime
+        .predict(&plugin, artifact, input, CallOptions::labelled("cli"))
+        .await?;
+    let elapsed = started.elapsed();
+    let batches = convert::ipc_to_batches(&output)?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let csv = convert::batches_to_csv(&batches)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            std::io::Write::write_all(&mut stdout, &csv)?;
+            std::io::Write::flush(&mut stdout)?;
+        }
+    }
+    eprintln!(
+        "predicted {rows} rows in {:.2} ms",
+        elapsed.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
 async fn publish(file: &Path, server: &str, token: &str, tenant: bool) -> anyhow::Result<()> {
     let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let path = if tenant {
@@ -246,4 +291,70 @@ async fn publish(file: &Path, server: &str, token: &str, tenant: bool) -> anyhow
     }
     println!("{body}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plugin run` then `plugin predict` with the built-in model, as the
+    /// README shows them: the artifact the fit writes answers scenarios, and
+    /// scenarios missing a channel are refused with its name.
+    #[tokio::test]
+    async fn a_fitted_model_predicts_scenarios_from_its_artifact() {
+        let dir = std::env::temp_dir().join(format!("mmm-cli-predict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, bytes) = crate::plugins::builtin::BUILTIN
+            .iter()
+            .find(|(name, _)| *name == "ridge-mmm")
+            .unwrap();
+        let wasm = dir.join("ridge_mmm.wasm");
+        std::fs::write(&wasm, bytes).unwrap();
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let fit_dir = dir.join("fit");
+        run(PluginCommand::Run {
+            file: wasm.clone(),
+            data: examples.join("synthetic-156w.csv"),
+            roles: Some(examples.join("roles.json")),
+            params: Some(r#"{"budget": 300}"#.to_owned()),
+            out: Some(fit_dir.clone()),
+        })
+        .await
+        .unwrap();
+        for file in ["summary.json", "decomposition.csv", "response_curves.csv"] {
+            assert!(fit_dir.join(file).is_file(), "{file}");
+        }
+
+        let scenarios = dir.join("scenarios.csv");
+        std::fs::write(
+            &scenarios,
+            "tv,search,social,display,radio\n0,0,0,0,0\n900000,1200000,400000,500000,1000000\n",
+        )
+        .unwrap();
+        let predictions = dir.join("predictions.csv");
+        let predict = |scenarios: PathBuf| PluginCommand::Predict {
+            file: wasm.clone(),
+            artifact: fit_dir.join("artifact.bin"),
+            scenarios,
+            out: Some(predictions.clone()),
+        };
+        run(predict(scenarios)).await.unwrap();
+        let csv = std::fs::read_to_string(&predictions).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(
+            lines[0].starts_with("revenue,baseline,tv_contribution"),
+            "{csv}"
+        );
+        // No spend: the prediction is the baseline alone.
+        let zero: Vec<f64> = lines[1].split(',').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(zero[0], zero[1], "{csv}");
+        assert!(zero[2..].iter().all(|&c| c == 0.0), "{csv}");
+
+        let missing = dir.join("missing.csv");
+        std::fs::write(&missing, "tv,search\n1,2\n").unwrap();
+        let error = run(predict(missing)).await.unwrap_err().to_string();
+        assert!(error.contains("social"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -6,7 +6,7 @@
 //! so the validation part of the error is out of sample, but 23 validation
 //! weeks (15% of three years) alone are too few to rank models with 16
 //! hyperparameters: on synthetic data with known truth, scoring on the
-//! validation window alone left the chosen models' ROI errors 15–60% larger
+//! validation window alone left the chosen models' ROI errors 15–65% larger
 //! (see the crate docs for the figures). The test window is never seen.
 //! Everything that does not depend on the candidate is prepared once in
 //! [`Evaluator::new`]; the per-candidate path reuses its buffers.
