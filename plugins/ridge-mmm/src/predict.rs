@@ -188,16 +188,21 @@ fn baseline_per_period(
             false => Ok(vec![c.mean; dates.len()]),
         })
         .collect::<Result<Vec<_>>>()?;
+    // Scenarios repeat the same weeks: the trend and seasonality of a date
+    // (four sines and cosines at the default order) are computed once.
+    let mut time_effects = std::collections::HashMap::new();
     Ok(dates
         .iter()
         .enumerate()
         .map(|(r, &date)| {
-            calendar.features_into(date, &mut features);
-            let time: f64 = features
-                .iter()
-                .zip(&artifact.time_coefficients)
-                .map(|(f, b)| f * b)
-                .sum();
+            let time = *time_effects.entry(date).or_insert_with(|| {
+                calendar.features_into(date, &mut features);
+                features
+                    .iter()
+                    .zip(&artifact.time_coefficients)
+                    .map(|(f, b)| f * b)
+                    .sum::<f64>()
+            });
             let control: f64 = artifact
                 .controls
                 .iter()
