@@ -55,6 +55,8 @@ pub struct Evaluator<'a> {
     saturated: Vec<Vec<f64>>,
     coefficients: Coefficients,
     spend_train: Vec<f64>,
+    /// The candidate's fitted values over the training and validation windows.
+    fitted: Vec<f64>,
     /// Range of the actuals over the training and validation windows.
     fit_range: f64,
 }
@@ -99,6 +101,7 @@ impl<'a> Evaluator<'a> {
             saturated: vec![vec![0.0; n]; m],
             coefficients: Coefficients::new(design.columns.len(), m),
             spend_train,
+            fitted: vec![0.0; split.validation],
             fit_range,
             space,
         })
@@ -135,31 +138,25 @@ impl<'a> Evaluator<'a> {
         Ok(lambda)
     }
 
-    /// The model's prediction for period `t`.
-    fn predict_at(&self, t: usize) -> f64 {
-        let c = &self.coefficients;
-        let base: f64 = self
-            .design
-            .columns
-            .iter()
-            .zip(&c.baseline)
-            .map(|(col, b)| b * col[t])
-            .sum();
-        let media: f64 = self
-            .saturated
-            .iter()
-            .zip(&c.media)
-            .map(|(h, b)| b * h[t])
-            .sum();
-        c.intercept + base + media
-    }
-
     /// Robyn's NRMSE (RMSE over the range of the actuals) on the training
-    /// and validation windows together.
-    fn fit_nrmse(&self) -> f64 {
+    /// and validation windows together. The fit is accumulated column by
+    /// column into a reused buffer: contiguous multiply-adds, where a
+    /// per-period sum over the columns strides across them.
+    fn fit_nrmse(&mut self) -> f64 {
         let len = self.split.validation;
-        let sse: f64 = (0..len)
-            .map(|t| (self.input.y[t] - self.predict_at(t)).powi(2))
+        let c = &self.coefficients;
+        let fitted = &mut self.fitted[..len];
+        fitted.fill(c.intercept);
+        let columns = self.design.columns.iter().zip(&c.baseline);
+        for (column, b) in columns.chain(self.saturated.iter().zip(&c.media)) {
+            for (f, x) in fitted.iter_mut().zip(&column[..len]) {
+                *f += b * x;
+            }
+        }
+        let sse: f64 = fitted
+            .iter()
+            .zip(&self.input.y[..len])
+            .map(|(f, y)| (y - f) * (y - f))
             .sum();
         (sse / len as f64).sqrt() / self.fit_range
     }
