@@ -20,7 +20,7 @@
 //! standard errors, the 90% ROI intervals.
 //!
 //! **Accuracy** on synthetic data with known truth (`tests/accuracy.rs`,
-//! `examples/roi_sweep.rs`): median ROI error 0.16-0.18 over 12 datasets
+//! `examples/roi_sweep.rs`): median ROI error 0.15-0.18 over 12 datasets
 //! per search seed, against 0.14 for a fit given the true transforms and
 //! 0.33 for "every channel earns the average ROI". Channels that never go
 //! dark are listed under `warnings`: their ROI is an extrapolation.
