@@ -133,7 +133,8 @@ pub fn fit(
         interval_tolerance: params.interval_tolerance,
     };
     let selection = select::select(&archive, rule)?;
-    let chosen = evaluator.fitted(&archive.genes[selection.chosen])?;
+    // The pick is one of the plausible models: each is refitted once.
+    let mut chosen = None;
     let mut intervals = vec![[f64::INFINITY, f64::NEG_INFINITY]; input.media.len()];
     for &i in &selection.plausible {
         let plausible = evaluator.fitted(&archive.genes[i])?;
@@ -143,7 +144,11 @@ pub fn fit(
         {
             *iv = [iv[0].min(s.roi_low), iv[1].max(s.roi_high)];
         }
+        if i == selection.chosen {
+            chosen = Some(plausible);
+        }
     }
+    let chosen = chosen.expect("the pick is among the plausible models");
     let artifact = Artifact::new(&input, roles, &design, &chosen);
     let stats = report::SearchStats {
         candidates: archive.genes.len(),

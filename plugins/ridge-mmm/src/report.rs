@@ -48,6 +48,7 @@ pub fn channel_stats(input: &Input, fitted: &Fitted) -> Vec<ChannelStats> {
             let spend: f64 = x.iter().sum();
             let saturated_total = h.iter().sum::<f64>();
             let contribution = beta * saturated_total;
+            let roi = contribution / spend;
             let roi_spread = Z_90 * fitted.media_se[i] * saturated_total / spend;
             // d/de sum_t beta hill((1 + e) a_t) at e = 0 is beta alpha sum_t h_t (1 - h_t).
             let curvature: f64 = h.iter().map(|v| v * (1.0 - v)).sum();
@@ -60,9 +61,9 @@ pub fn channel_stats(input: &Input, fitted: &Fitted) -> Vec<ChannelStats> {
             ChannelStats {
                 spend,
                 contribution,
-                roi: contribution / spend,
-                roi_low: (contribution / spend - roi_spread).max(0.0),
-                roi_high: contribution / spend + roi_spread,
+                roi,
+                roi_low: (roi - roi_spread).max(0.0),
+                roi_high: roi + roi_spread,
                 mroi: beta * fitted.hypers[i].alpha * curvature / spend,
                 carryover_share,
             }

@@ -93,10 +93,8 @@ pub fn select(archive: &Archive, rule: Rule) -> Result<Selection> {
     let chosen = *within(rule.pick_tolerance)
         .last()
         .expect("the best fit is within any tolerance");
-    let mut plausible = within(rule.interval_tolerance.max(rule.pick_tolerance));
-    if !plausible.contains(&chosen) {
-        plausible.push(chosen);
-    }
+    // At least the pick's tolerance, so the pick is always among them.
+    let plausible = within(rule.interval_tolerance.max(rule.pick_tolerance));
     Ok(Selection {
         front,
         chosen,
