@@ -13,7 +13,7 @@ pub mod db;
 pub mod http;
 /// Typed ids.
 pub mod ids;
-/// Built-in plugins, the plugin registry and table formats.
+/// Built-in plugins and the plugin registry.
 pub mod plugins;
 /// PostgreSQL: embedded cluster, roles, migrations, pools.
 pub mod postgres;
@@ -25,6 +25,8 @@ pub mod roles;
 pub mod secrets;
 /// Building and running the server.
 pub mod startup;
+/// Tables tenants send: caps, parsing under a memory budget, formats.
+pub mod tables;
 /// Logging.
 pub mod telemetry;
 /// The cached tenant configs and feature flags.

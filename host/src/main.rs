@@ -1,6 +1,7 @@
 //! `mmm`: wiring only. Parse the command line, set up logging, run.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,6 +10,8 @@ use mmm_host::auth::SigningKey;
 use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig};
 use mmm_host::http::auth::create_platform_admin;
 use mmm_host::postgres::open::{Opened, open};
+use mmm_host::postgres::supervise::{self, supervise};
+use mmm_host::postgres::{EmbeddedCluster, EmbeddedError};
 use mmm_host::startup::{Application, Settings, shutdown_signal};
 use mmm_host::{db, telemetry};
 
@@ -80,8 +83,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());
-        app.run_until_stopped(shutdown_signal()).await?;
-        anyhow::Ok(())
+        let (lost_tx, mut lost) = tokio::sync::oneshot::channel();
+        let cluster = opened.cluster.clone();
+        let shutdown = async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                reason = cluster_lost(cluster) => { let _ = lost_tx.send(reason); }
+            }
+        };
+        app.run_until_stopped(shutdown).await?;
+        match lost.try_recv() {
+            Ok(reason) => Err(anyhow::anyhow!(
+                "the embedded PostgreSQL cluster stopped and could not be started again: {reason}"
+            )),
+            Err(_) => anyhow::Ok(()),
+        }
     }
     .await;
     stop(opened).await;
@@ -134,6 +150,15 @@ async fn bootstrap_admin(db: &db::Db, config: &ServeConfig) -> anyhow::Result<()
         tracing::info!(%email, "created the bootstrap platform admin");
     }
     Ok(())
+}
+
+/// Resolves only when the embedded cluster is down for good (never for an
+/// external database, whose pools simply reconnect when it is back).
+async fn cluster_lost(cluster: Option<Arc<EmbeddedCluster>>) -> EmbeddedError {
+    match cluster {
+        Some(cluster) => supervise(cluster, supervise::CHECK_EVERY).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn stop(opened: Opened) {

@@ -17,6 +17,7 @@ use crate::http::{self, AppState, HttpSettings};
 use crate::plugins::Plugins;
 use crate::postgres::Databases;
 use crate::rbac::Rbac;
+use crate::tables::TableReader;
 use crate::tenant_config::TenantConfigs;
 use mmm_runtime::{Runtime, RuntimeConfig};
 
@@ -79,6 +80,7 @@ impl Application {
             rbac: Arc::new(rbac),
             throttle: LoginThrottle::default(),
             plugins,
+            tables: TableReader::default(),
             settings: Arc::new(HttpSettings {
                 base_domain: settings.base_domain,
                 refresh_ttl: settings.refresh_token_ttl,

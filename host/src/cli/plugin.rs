@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use mmm_runtime::{CallOptions, LoadedPlugin, PluginKind, Roles, Runtime, RuntimeConfig};
 
 use crate::config::PluginCommand;
-use crate::plugins::convert;
+use crate::tables::{self, TableFormat, TableLimits};
 
 pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
     match command {
@@ -57,7 +57,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let (runtime, plugin) = load(&file).await?;
             let csv =
                 std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
-            let input = convert::batches_to_ipc(&convert::csv_to_batches(&csv)?)?;
+            let input = csv_to_ipc(&csv)?;
             match plugin.kind() {
                 PluginKind::Preprocessor => transform(&runtime, &plugin, input, params, out).await,
                 PluginKind::Model => {
@@ -154,7 +154,7 @@ async fn transform(
             CallOptions::labelled("cli"),
         )
         .await?;
-    let csv = convert::batches_to_csv(&convert::ipc_to_batches(&output)?)?;
+    let csv = ipc_to_csv(&output)?;
     match out {
         Some(dir) => {
             std::fs::create_dir_all(&dir)?;
@@ -206,10 +206,7 @@ async fn fit(
         ("decomposition.csv", &output.decomposition),
         ("response_curves.csv", &output.response_curves),
     ] {
-        std::fs::write(
-            out.join(file),
-            convert::batches_to_csv(&convert::ipc_to_batches(ipc)?)?,
-        )?;
+        std::fs::write(out.join(file), ipc_to_csv(ipc)?)?;
     }
     std::fs::write(out.join("artifact.bin"), &output.artifact)?;
     println!("{}", super::report::channel_table(&summary));
@@ -243,15 +240,15 @@ async fn predict(
         std::fs::read(artifact).with_context(|| format!("reading {}", artifact.display()))?;
     let csv =
         std::fs::read(scenarios).with_context(|| format!("reading {}", scenarios.display()))?;
-    let input = convert::batches_to_ipc(&convert::csv_to_batches(&csv)?)?;
+    let input = csv_to_ipc(&csv)?;
     let started = std::time::Instant::now();
     let output = runtime
         .predict(&plugin, artifact, input, CallOptions::labelled("cli"))
         .await?;
     let elapsed = started.elapsed();
-    let batches = convert::ipc_to_batches(&output)?;
+    let batches = tables::ipc::decode_output(&output)?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let csv = convert::batches_to_csv(&batches)?;
+    let csv = tables::write::csv(&batches)?;
     match out {
         Some(path) => {
             std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?
@@ -291,6 +288,16 @@ async fn publish(file: &Path, server: &str, token: &str, tenant: bool) -> anyhow
     }
     println!("{body}");
     Ok(())
+}
+
+/// A local CSV, under the same caps the server applies.
+fn csv_to_ipc(csv: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let batches = TableFormat::Csv.parse(csv, &TableLimits::default())?;
+    Ok(tables::write::ipc(&batches)?)
+}
+
+fn ipc_to_csv(ipc: &[u8]) -> anyhow::Result<Vec<u8>> {
+    Ok(tables::write::csv(&tables::ipc::decode_output(ipc)?)?)
 }
 
 #[cfg(test)]

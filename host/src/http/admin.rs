@@ -55,14 +55,23 @@ fn entry(
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     /// Lower-case DNS label; also the tenant's subdomain.
+    #[schema(pattern = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     slug: String,
+    /// 1 to 200 characters, not all blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
+    /// 1 to 50 characters, not all blank; default `free`.
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     plan: Option<String>,
+    /// A JSON object; default `{}`.
+    #[schema(value_type = Option<Object>)]
     settings: Option<serde_json::Value>,
 }
 
+/// Creates a tenant.
 #[utoipa::path(post, path = "/admin/tenants", tag = "admin", security(("bearer" = [])), request_body = CreateTenant,
-    responses((status = 201, body = Tenant), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The new tenant", body = Tenant),
+        (status = 409, description = "A tenant with this slug exists", body = Problem)))]
 async fn create_tenant(
     State(app): State<AppState>,
     admin: PlatformAdmin,
@@ -102,8 +111,9 @@ async fn create_tenant(
     Ok((StatusCode::CREATED, Json(tenant)))
 }
 
+/// Every tenant, a page at a time.
 #[utoipa::path(get, path = "/admin/tenants", tag = "admin", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<Tenant>)))]
+    responses((status = 200, description = "A page of tenants", body = Page<Tenant>)))]
 async fn list_tenants(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -130,8 +140,9 @@ async fn existing_tenant(app: &AppState, id: TenantId) -> Result<Tenant, ApiErro
     Ok(tenant)
 }
 
-#[utoipa::path(get, path = "/admin/tenants/{id}", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Tenant), (status = 404, body = Problem)))]
+/// One tenant.
+#[utoipa::path(get, path = "/admin/tenants/{id}", tag = "admin", operation_id = "admin_get_tenant", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id")),
+    responses((status = 200, description = "The tenant", body = Tenant)))]
 async fn get_tenant(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -143,14 +154,22 @@ async fn get_tenant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
+    /// 1 to 200 characters, not all blank.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: Option<String>,
     status: Option<TenantStatus>,
+    /// 1 to 50 characters, not all blank.
+    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     plan: Option<String>,
+    /// A JSON object; replaces the settings whole.
+    #[schema(value_type = Option<Object>)]
     settings: Option<serde_json::Value>,
 }
 
-#[utoipa::path(patch, path = "/admin/tenants/{id}", tag = "admin", security(("bearer" = [])), request_body = UpdateTenant,
-    responses((status = 200, body = Tenant), (status = 404, body = Problem), (status = 422, body = Problem)))]
+/// Changes a tenant's name, status, plan or settings; absent fields stay.
+#[utoipa::path(patch, path = "/admin/tenants/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id")),
+    request_body = UpdateTenant,
+    responses((status = 200, description = "The tenant as changed", body = Tenant)))]
 async fn update_tenant(
     State(app): State<AppState>,
     admin: PlatformAdmin,
@@ -184,8 +203,9 @@ async fn update_tenant(
     Ok(Json(tenant))
 }
 
-#[utoipa::path(get, path = "/admin/tenants/{id}/statistics", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = TenantStatistics), (status = 404, body = Problem)))]
+/// Counts of one tenant's users, features, audit events, plugins and runs.
+#[utoipa::path(get, path = "/admin/tenants/{id}/statistics", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id")),
+    responses((status = 200, description = "The tenant's counts", body = TenantStatistics)))]
 async fn tenant_statistics(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -200,8 +220,9 @@ async fn tenant_statistics(
     Ok(Json(stats))
 }
 
+/// Counts across the platform.
 #[utoipa::path(get, path = "/admin/statistics", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = PlatformStatistics)))]
+    responses((status = 200, description = "The platform's counts", body = PlatformStatistics)))]
 async fn platform_statistics(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -212,8 +233,11 @@ async fn platform_statistics(
     Ok(Json(stats))
 }
 
-#[utoipa::path(post, path = "/admin/tenants/{id}/users", tag = "admin", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = User), (status = 404, body = Problem), (status = 409, body = Problem)))]
+/// Creates a user in a tenant, e.g. its first tenant admin.
+#[utoipa::path(post, path = "/admin/tenants/{id}/users", tag = "admin", operation_id = "admin_create_tenant_user", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id")),
+    request_body = NewUser,
+    responses((status = 201, description = "The new user", body = User),
+        (status = 409, description = "The tenant has a user with this email", body = Problem)))]
 async fn create_tenant_user(
     State(app): State<AppState>,
     admin: PlatformAdmin,
@@ -232,8 +256,9 @@ async fn create_tenant_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[utoipa::path(get, path = "/admin/tenants/{id}/users", tag = "admin", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<User>), (status = 404, body = Problem)))]
+/// A tenant's users, a page at a time.
+#[utoipa::path(get, path = "/admin/tenants/{id}/users", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id"), PageQuery),
+    responses((status = 200, description = "A page of the tenant's users", body = Page<User>)))]
 async fn list_tenant_users(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -253,8 +278,9 @@ async fn list_tenant_users(
     }))
 }
 
-#[utoipa::path(get, path = "/admin/tenants/{id}/features", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Feature>), (status = 404, body = Problem)))]
+/// A tenant's feature flags, enabled or not.
+#[utoipa::path(get, path = "/admin/tenants/{id}/features", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The tenant's id")),
+    responses((status = 200, description = "The tenant's features", body = Vec<Feature>)))]
 async fn list_features(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -272,11 +298,17 @@ async fn list_features(
 pub struct SetFeature {
     enabled: bool,
     /// Feature-specific settings, a JSON object; default `{}`.
+    #[schema(value_type = Option<Object>)]
     config: Option<serde_json::Value>,
 }
 
-#[utoipa::path(put, path = "/admin/tenants/{id}/features/{key}", tag = "admin", security(("bearer" = [])), request_body = SetFeature,
-    responses((status = 200, body = Feature), (status = 404, body = Problem), (status = 422, body = Problem)))]
+/// Switches a feature on or off for a tenant, with its config; the change
+/// reaches every instance at once.
+#[utoipa::path(put, path = "/admin/tenants/{id}/features/{key}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The tenant's id"), ("key" = String, Path, pattern = r"^[a-z0-9_:.\-]{1,100}$",
+        description = "The feature's key, e.g. `plugin:winsorize`")),
+    request_body = SetFeature,
+    responses((status = 200, description = "The feature as set", body = Feature)))]
 async fn set_feature(
     State(app): State<AppState>,
     admin: PlatformAdmin,

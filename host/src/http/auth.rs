@@ -58,7 +58,10 @@ fn bad_credentials() -> ApiError {
 
 /// Unknown users, unknown tenants and wrong passwords all answer alike.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password, or no such tenant", body = Problem),
+        (status = 403, description = "The tenant is suspended, or the subdomain names another tenant", body = Problem),
+        (status = 429, description = "Too many failed attempts for this account; try again later", body = Problem)))]
 async fn login(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -200,7 +203,9 @@ fn bad_refresh() -> ApiError {
 
 /// Each refresh token works once; presenting a used one revokes its family.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+    responses((status = 200, description = "A new token pair in the same family", body = TokenResponse),
+        (status = 401, description = "The refresh token is invalid, used or expired", body = Problem),
+        (status = 403, description = "The token's tenant is suspended", body = Problem)))]
 async fn refresh_tokens_route(
     State(app): State<AppState>,
     Json(body): Json<RefreshRequest>,
@@ -249,7 +254,8 @@ async fn refresh_tokens_route(
 
 /// Revokes the refresh token's whole family. Unknown tokens are ignored.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204), (status = 401, body = Problem)))]
+    responses((status = 204, description = "Signed out"),
+        (status = 401, description = "Not a refresh token this server issues", body = Problem)))]
 async fn logout(
     State(app): State<AppState>,
     Json(body): Json<RefreshRequest>,
@@ -288,8 +294,9 @@ pub struct MeTenant {
     plan: String,
 }
 
+/// Who the caller is: account, role, tenant and its enabled features.
 #[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = MeResponse), (status = 401, body = Problem)))]
+    responses((status = 200, description = "The caller", body = MeResponse)))]
 async fn me(State(app): State<AppState>, identity: Identity) -> Result<Json<MeResponse>, ApiError> {
     let gone = || ApiError::unauthorized("invalid_token", "this account no longer exists");
     let Some(config) = identity.tenant else {

@@ -29,12 +29,22 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("the request body is larger than the {limit} bytes allowed")]
     PayloadTooLarge { limit: usize },
+    /// Content over a limit other than bytes (a table's columns, rows, cells).
+    #[error("{message}")]
+    ContentTooLarge { code: &'static str, message: String },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("this route does not accept that method")]
     MethodNotAllowed,
     #[error("too many failed attempts; try again later")]
     TooManyRequests,
+    /// Temporarily out of a shared resource; the client should retry.
+    #[error("{message}")]
+    Unavailable {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u32,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -95,7 +105,10 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::ContentTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -109,7 +122,9 @@ impl ApiError {
             | ApiError::Invalid { code, .. }
             | ApiError::Unauthorized { code, .. }
             | ApiError::Forbidden { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::ContentTooLarge { code, .. }
+            | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -136,7 +151,16 @@ impl IntoResponse for ApiError {
                 field,
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::Unavailable {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*retry_after_secs).into());
+        }
+        response
     }
 }
 
@@ -162,6 +186,40 @@ impl From<crate::auth::TokenError> for ApiError {
                 ApiError::unauthorized("invalid_token", e.to_string())
             }
             crate::auth::TokenError::Signing(_) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<crate::tables::TableError> for ApiError {
+    fn from(e: crate::tables::TableError) -> Self {
+        use crate::tables::TableError as E;
+        let code = e.code();
+        match e {
+            E::TooLarge { limit, .. } => ApiError::PayloadTooLarge { limit },
+            E::TooManyColumns { .. } | E::TooManyRows { .. } | E::TooManyCells { .. } => {
+                ApiError::ContentTooLarge {
+                    code,
+                    message: e.to_string(),
+                }
+            }
+            E::NulCharacter { ref column, .. } => ApiError::Invalid {
+                code,
+                field: Some(column.clone()),
+                message: e.to_string(),
+            },
+            E::Busy => ApiError::Unavailable {
+                code,
+                message: e.to_string(),
+                retry_after_secs: 5,
+            },
+            E::Write { .. } | E::Crashed(_) => ApiError::internal(e),
+            E::NoColumns | E::NoRows | E::Csv(_) | E::Ipc(_) | E::UnsupportedType { .. } => {
+                ApiError::Invalid {
+                    code,
+                    field: None,
+                    message: e.to_string(),
+                }
+            }
         }
     }
 }

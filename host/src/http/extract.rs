@@ -4,29 +4,35 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use super::nul;
 use crate::ids::{AdminId, TenantId, UserId};
 use crate::roles::Role;
 use crate::tenant_config::TenantConfig;
 
-/// A JSON body: malformed JSON is 400, a wrong or unknown field 422 naming
-/// it, a missing content type 415, an oversize body 413.
+/// A JSON body: malformed JSON is 400, a NUL character anywhere, a wrong or
+/// unknown field 422 naming it, a missing content type 415, an oversize
+/// body 413. The body is read as a JSON value first so that every string in
+/// it is checked for NUL (see [`super::nul`]) before it is typed.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        nul::check_json(&value, "")?;
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(data_error)
     }
 }
 
@@ -45,7 +51,6 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::UnsupportedMediaType("expected `Content-Type: application/json`".into())
         }
-        StatusCode::UNPROCESSABLE_ENTITY => data_error(&text),
         _ => ApiError::BadRequest {
             code: "malformed_json",
             message: text,
@@ -53,44 +58,53 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// Turns serde's message into a field name and a message: axum prefixes it,
-/// serde_path_to_error puts the field path before the first `: `, and
-/// unknown or missing fields name themselves in backticks.
-fn data_error(text: &str) -> ApiError {
-    let detail = text
-        .split_once("target type: ")
-        .map_or(text, |(_, rest)| rest);
+/// A typing error as a 422 naming the field: serde_path_to_error gives the
+/// path to the value that failed; unknown and missing fields name themselves
+/// (in backticks) below that path.
+fn data_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let message = e.inner().to_string();
     let quoted = |prefix: &str| {
-        detail
+        message
             .find(prefix)
-            .and_then(|at| detail[at + prefix.len()..].split('`').next())
+            .and_then(|at| message[at + prefix.len()..].split('`').next())
             .map(str::to_owned)
     };
-    let (code, field) = if let Some(field) = quoted("unknown field `") {
-        ("unknown_field", Some(field))
-    } else if let Some(field) = quoted("missing field `") {
-        ("missing_field", Some(field))
+    let below = |name: String| {
+        if path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+            if path.is_empty() { name } else { path.clone() }
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let (code, field) = if let Some(name) = quoted("unknown field `") {
+        ("unknown_field", Some(below(name)))
+    } else if let Some(name) = quoted("missing field `") {
+        ("missing_field", Some(below(name)))
     } else {
-        let path = detail
-            .split_once(": ")
-            .map(|(path, _)| path)
-            .filter(|p| !p.contains(' '));
-        ("invalid_value", path.map(str::to_owned))
+        ("invalid_value", (!path.is_empty()).then(|| path.clone()))
+    };
+    let message = match &field {
+        Some(field) if code == "invalid_value" => format!("{field}: {message}"),
+        _ => message,
     };
     ApiError::Invalid {
         code,
         field,
-        message: detail.to_owned(),
+        message,
     }
 }
 
-/// A query string; anything that does not parse is 422.
+/// A query string; NUL in any parameter, or anything that does not parse, is 422.
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("").as_bytes();
+        nul::check_params(form_urlencoded::parse(query))?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
@@ -102,13 +116,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// A path made of ids; one that is not a UUID names no existing thing: 404.
+/// A path of ids and names; one that is not a UUID names no existing thing:
+/// 404. A name holding NUL is 422, as for every other string.
 pub struct Path<T>(pub T);
 
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            nul::check_params(&raw)?;
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))
@@ -187,33 +205,59 @@ impl<S: Send + Sync> FromRequestParts<S> for PlatformAdmin {
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
     use super::*;
 
-    fn field_and_code(text: &str) -> (Option<String>, &'static str) {
-        match data_error(text) {
-            ApiError::Invalid { code, field, .. } => (field, code),
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        role: Option<Role>,
+        settings: Option<Settings>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Settings {
+        plan: String,
+    }
+
+    fn field_and_code(value: serde_json::Value) -> (Option<String>, &'static str) {
+        match serde_path_to_error::deserialize::<_, Body>(value).map_err(data_error) {
+            Err(ApiError::Invalid { code, field, .. }) => (field, code),
             other => panic!("unexpected {other:?}"),
         }
     }
 
     #[test]
-    fn serde_messages_name_their_field() {
-        let prefix = "Failed to deserialize the JSON body into the target type: ";
+    fn typing_errors_name_their_field() {
         assert_eq!(
-            field_and_code(&format!(
-                "{prefix}unknown field `colour`, expected one of `name` at line 1 column 9"
-            )),
+            field_and_code(json!({"email": "a", "colour": 1})),
             (Some("colour".into()), "unknown_field")
         );
         assert_eq!(
-            field_and_code(&format!("{prefix}missing field `email` at line 1 column 2")),
+            field_and_code(json!({})),
             (Some("email".into()), "missing_field")
         );
         assert_eq!(
-            field_and_code(&format!(
-                "{prefix}role: unknown variant `boss`, expected `viewer`"
-            )),
+            field_and_code(json!({"email": "a", "role": "boss"})),
             (Some("role".into()), "invalid_value")
+        );
+        assert_eq!(
+            field_and_code(json!({"email": "a", "settings": {"plan": 1}})),
+            (Some("settings.plan".into()), "invalid_value")
+        );
+        assert_eq!(
+            field_and_code(json!({"email": "a", "settings": {"plan": "x", "tier": 1}})),
+            (Some("settings.tier".into()), "unknown_field")
+        );
+        assert_eq!(
+            field_and_code(json!({"email": "a", "settings": {}})),
+            (Some("settings.plan".into()), "missing_field")
         );
     }
 }

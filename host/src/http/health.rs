@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::Problem;
 use super::extract::Json;
 use super::state::AppState;
 use crate::postgres::bootstrap::MIGRATOR;
@@ -24,14 +23,16 @@ pub struct Status {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Status)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Status)))]
 async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
 
 /// The database answers and every migration this build knows is applied.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Status), (status = 503, body = Problem)))]
+    responses((status = 200, description = "`{\"status\": \"ready\"}`", body = Status),
+        (status = 503, description = "`{\"status\": \"unavailable\"}`", body = Status)))]
 async fn readyz(State(app): State<AppState>) -> Result<Json<Status>, (StatusCode, Json<Status>)> {
     let unavailable = || {
         (

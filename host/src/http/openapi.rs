@@ -1,16 +1,22 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations; it is
-//! also the list of routes the RBAC policy is checked against at start.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations plus
+//! the error responses every route shares; it is also the list of routes the
+//! RBAC policy is checked against at start.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
+use utoipa::{Modify, PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::error::Problem;
 use super::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,7 +38,21 @@ async fn openapi_json(Extension(doc): Extension<Document>) -> Response {
         .into_response()
 }
 
-/// Title, version and the bearer scheme.
+/// A body of bytes (a CSV, an Arrow IPC stream, a wasm component), not JSON.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// Title, version, the bearer scheme and the shared error responses.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     api.info.title = "mmm".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
@@ -47,7 +67,120 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    CommonResponses.modify(&mut api);
     api
+}
+
+/// The error responses that come from the layers and extractors every route
+/// shares rather than from one handler, each added to the operations it
+/// applies to unless the operation documents that status itself:
+/// - 401 and 403 everywhere: the authorization layer checks any bearer token
+///   that is sent, on public routes too, and denies by role on the others;
+/// - 404 wherever the path has a parameter (an id that is not a UUID, or
+///   names nothing the caller can see);
+/// - 422 wherever there are query parameters (unknown or invalid ones);
+/// - 400, 413, 415 and 422 wherever there is a request body.
+struct CommonResponses;
+
+const COMMON: [(&str, &str, &str); 7] = [
+    (
+        "400",
+        "BadRequest",
+        "The body is malformed JSON, or could not be read",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No bearer token where one is needed, or the `Authorization` header sent is not a \
+         valid bearer token (expired, badly signed, or its account or tenant is gone)",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role may not do this, the token's tenant is suspended, or the \
+         subdomain names another tenant than the token",
+    ),
+    (
+        "404",
+        "NotFound",
+        "Nothing of that id or name that the caller can see",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The body is larger than this route allows",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body's `Content-Type` is missing or not one this route accepts",
+    ),
+    (
+        "422",
+        "Unprocessable",
+        "A field or query parameter is missing, unknown or invalid, or a string holds \
+         the NUL character (`field` names it when it can)",
+    ),
+];
+
+impl Modify for CommonResponses {
+    fn modify(&self, api: &mut OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        let mut schemas = vec![(Problem::name().into_owned(), Problem::schema())];
+        Problem::schemas(&mut schemas);
+        components.schemas.extend(schemas);
+        for (_, name, description) in COMMON {
+            let problem = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(Problem::name())))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", problem)
+                .build();
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(response));
+        }
+        for item in api.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_responses(operation);
+            }
+        }
+    }
+}
+
+fn add_common_responses(operation: &mut Operation) {
+    let has_param = |location: ParameterIn| {
+        operation.parameters.iter().flatten().any(|p| match p {
+            RefOr::T(p) => p.parameter_in == location,
+            RefOr::Ref(_) => false,
+        })
+    };
+    let body = operation.request_body.is_some();
+    let applies = |status: &str| match status {
+        "401" | "403" => true,
+        "404" => has_param(ParameterIn::Path),
+        "422" => body || has_param(ParameterIn::Query),
+        _ => body,
+    };
+    let wanted: Vec<_> = COMMON
+        .iter()
+        .filter(|(status, ..)| applies(status))
+        .collect();
+    for (status, name, _) in wanted {
+        operation
+            .responses
+            .responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+    }
 }
 
 /// Every (path template, METHOD) the document describes.
@@ -68,4 +201,206 @@ pub fn routes(api: &OpenApi) -> BTreeSet<(String, String)> {
         }
     }
     routes
+}
+
+#[cfg(test)]
+mod tests {
+    //! The document against the routes: what the server answers must be
+    //! what the document says, so that clients and fuzzers can rely on it.
+
+    use serde_json::Value;
+
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+    fn document() -> Value {
+        serde_json::to_value(crate::http::api().1).unwrap()
+    }
+
+    /// (path, method, operation) for every operation.
+    fn operations(doc: &Value) -> Vec<(String, &'static str, &Value)> {
+        let mut all = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    all.push((path.clone(), method, op));
+                }
+            }
+        }
+        assert!(all.len() > 20, "the document lists the routes");
+        all
+    }
+
+    fn params<'a>(op: &'a Value, location: &str) -> Vec<&'a Value> {
+        op["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter(|p| p["in"] == location).collect())
+            .unwrap_or_default()
+    }
+
+    fn template_params(path: &str) -> Vec<&str> {
+        path.split('{')
+            .skip(1)
+            .map(|rest| rest.split_once('}').unwrap().0)
+            .collect()
+    }
+
+    fn statuses(op: &Value) -> Vec<&str> {
+        op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn every_path_template_parameter_is_declared_and_no_other() {
+        let doc = document();
+        for (path, method, op) in operations(&doc) {
+            let mut declared: Vec<&str> = params(op, "path")
+                .iter()
+                .map(|p| {
+                    assert_eq!(p["required"], true, "{method} {path}: {p}");
+                    assert!(p["schema"].is_object(), "{method} {path}: {p}");
+                    p["name"].as_str().unwrap()
+                })
+                .collect();
+            let mut wanted = template_params(&path);
+            declared.sort_unstable();
+            wanted.sort_unstable();
+            assert_eq!(declared, wanted, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn query_parameters_are_declared_in_the_query() {
+        let doc = document();
+        let mut seen = Vec::new();
+        for (path, method, op) in operations(&doc) {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if !template_params(&path).contains(&name) {
+                    assert_eq!(p["in"], "query", "{method} {path}: {p}");
+                    assert_ne!(p["required"], true, "{method} {path}: {p}");
+                    seen.push(name.to_owned());
+                }
+            }
+        }
+        for name in ["limit", "offset", "name", "version", "params"] {
+            assert!(seen.iter().any(|s| s == name), "query parameter {name}");
+        }
+    }
+
+    #[test]
+    fn every_operation_documents_its_success_and_shared_errors() {
+        let doc = document();
+        for (path, method, op) in operations(&doc) {
+            let statuses = statuses(op);
+            let has = |s: &str| statuses.contains(&s);
+            assert!(
+                statuses.iter().any(|s| s.starts_with('2')),
+                "{method} {path}: success status"
+            );
+            let mut wanted = vec!["401", "403"];
+            if op.get("requestBody").is_some() {
+                wanted.extend(["400", "413", "415", "422"]);
+            }
+            if !params(op, "path").is_empty() {
+                wanted.push("404");
+            }
+            if !params(op, "query").is_empty() {
+                wanted.push("422");
+            }
+            for status in wanted {
+                assert!(has(status), "{method} {path} documents {status}");
+            }
+            assert!(
+                op.get("security").is_some()
+                    || !(path.starts_with("/admin") || path.starts_with("/tenant")),
+                "{method} {path} needs a bearer token"
+            );
+        }
+    }
+
+    #[test]
+    fn the_login_throttle_and_conflicts_are_documented() {
+        let doc = document();
+        let status = |path: &str, method: &str, status: &str| {
+            doc["paths"][path][method]["responses"]
+                .get(status)
+                .is_some()
+        };
+        assert!(status("/auth/login", "post", "429"));
+        assert!(status("/admin/tenants", "post", "409"));
+        assert!(status("/tenant/users", "post", "409"));
+        assert!(status("/tenant/users/{id}", "delete", "409"));
+        assert!(status("/readyz", "get", "503"));
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut ids: Vec<&str> = operations(&doc)
+            .into_iter()
+            .map(|(_, _, op)| op["operationId"].as_str().unwrap())
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "operation ids repeat");
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn walk<'a>(value: &'a Value, refs: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        refs.push(r);
+                    }
+                    map.values().for_each(|v| walk(v, refs));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        let mut refs = Vec::new();
+        walk(&doc, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "{r} resolves");
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_are_bytes() {
+        let doc = document();
+        let mut binary = 0;
+        for (path, method, op) in operations(&doc) {
+            let bodies = op["responses"]
+                .as_object()
+                .unwrap()
+                .values()
+                .chain(op.get("requestBody"))
+                .filter_map(|r| r["content"].as_object());
+            for content in bodies {
+                for (media_type, media) in content {
+                    if media_type != "application/json" {
+                        let schema = &media["schema"];
+                        assert_eq!(schema["type"], "string", "{method} {path} {media_type}");
+                        assert_eq!(schema["format"], "binary", "{method} {path} {media_type}");
+                        binary += 1;
+                    }
+                }
+            }
+        }
+        let run = &doc["paths"]["/tenant/plugins/{name}/run"]["post"];
+        for media_type in ["text/csv", "application/vnd.apache.arrow.stream"] {
+            assert!(run["requestBody"]["content"].get(media_type).is_some());
+            assert!(run["responses"]["200"]["content"].get(media_type).is_some());
+        }
+        assert!(binary >= 8);
+    }
 }

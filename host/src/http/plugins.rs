@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use mmm_runtime::{CallOptions, ErrorCode, Fault, LoadedPlugin, PluginKind, RuntimeError};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,15 +19,15 @@ use uuid::Uuid;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Json, Path, PlatformAdmin, Query, TenantContext};
+use super::openapi::Binary;
 use super::state::AppState;
+use super::tables::{self, ResponseFormat};
+use super::{nul, validate};
 use crate::db::plugins::{NewRun, PluginRecord};
 use crate::db::{self, audit};
 use crate::ids::TenantId;
 use crate::plugins::RegistryError;
-use crate::plugins::convert::{self, ConvertError};
 use crate::plugins::registry::{MAX_PLUGIN_BYTES, limits_for};
-
-const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -86,19 +86,6 @@ fn call_error(e: RuntimeError) -> ApiError {
     }
 }
 
-impl From<ConvertError> for ApiError {
-    fn from(e: ConvertError) -> Self {
-        match e {
-            ConvertError::Write { .. } => ApiError::internal(e),
-            other => ApiError::Invalid {
-                code: "invalid_table",
-                field: None,
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
 /// A raw body whose oversize rejection is a problem response.
 struct RawBody(Bytes);
 
@@ -122,6 +109,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PublishQuery {
     /// When given, the plugin's own `info()` must say this name.
@@ -178,8 +166,11 @@ fn published(
 
 /// Publishes a global plugin; the body is the `.wasm` component.
 #[utoipa::path(post, path = "/admin/plugins", tag = "plugins", security(("bearer" = [])), params(PublishQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
-    responses((status = 201, body = PluginRecord), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    request_body(description = "The component (`application/octet-stream` is accepted too)",
+        content((inline(Binary) = "application/wasm"), (inline(Binary) = "application/octet-stream"))),
+    responses((status = 201, description = "Published", body = PluginRecord),
+        (status = 409, description = "This name and version exist, or the name is another scope's", body = Problem),
+        (status = 422, description = "Not a valid plugin component, or not the declared name and version", body = Problem)))]
 async fn publish_global(
     State(app): State<AppState>,
     admin: PlatformAdmin,
@@ -207,7 +198,7 @@ async fn publish_global(
 
 /// Every global plugin, built-in or published.
 #[utoipa::path(get, path = "/admin/plugins", tag = "plugins", security(("bearer" = [])),
-    responses((status = 200, body = Vec<PluginRecord>)))]
+    responses((status = 200, description = "The global plugins", body = Vec<PluginRecord>)))]
 async fn list_global(
     State(app): State<AppState>,
     _: PlatformAdmin,
@@ -220,8 +211,11 @@ async fn list_global(
 
 /// Publishes a plugin private to the caller's tenant.
 #[utoipa::path(post, path = "/tenant/plugins", tag = "plugins", security(("bearer" = [])), params(PublishQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
-    responses((status = 201, body = PluginRecord), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    request_body(description = "The component (`application/octet-stream` is accepted too)",
+        content((inline(Binary) = "application/wasm"), (inline(Binary) = "application/octet-stream"))),
+    responses((status = 201, description = "Published", body = PluginRecord),
+        (status = 409, description = "This name and version exist, or the name is another scope's", body = Problem),
+        (status = 422, description = "Not a valid plugin component, or not the declared name and version", body = Problem)))]
 async fn publish_private(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -254,7 +248,7 @@ async fn publish_private(
 
 /// The plugins this tenant may run, with their params schemas.
 #[utoipa::path(get, path = "/tenant/plugins", tag = "plugins", security(("bearer" = [])),
-    responses((status = 200, body = Vec<PluginRecord>)))]
+    responses((status = 200, description = "The plugins the tenant may run", body = Vec<PluginRecord>)))]
 async fn list_runnable(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -266,31 +260,42 @@ async fn list_runnable(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
     /// A published version; the newest when absent.
     version: Option<String>,
     /// The plugin's params as JSON; `{}` when absent.
+    #[param(example = r#"{"method": "quantile", "lower": 0, "upper": 0.75}"#)]
     params: Option<String>,
 }
 
 /// Runs a preprocessor on the body (Arrow IPC stream or CSV) and answers in
 /// the format `Accept` asks for (Arrow IPC, CSV or JSON), by default the
 /// body's own.
-#[utoipa::path(post, path = "/tenant/plugins/{name}/run", tag = "plugins", security(("bearer" = [])), params(RunQuery),
-    request_body(content = Vec<u8>, content_type = "text/csv"),
-    responses((status = 200, description = "The transformed table"), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/tenant/plugins/{name}/run", tag = "plugins", security(("bearer" = [])),
+    params(("name" = String, Path, description = "The plugin's name", example = "winsorize"), RunQuery),
+    request_body(description = "The table, as CSV with a header row or as an Arrow IPC stream",
+        content((inline(Binary) = "text/csv", example = json!("week,tv\n2024-01-01,10\n2024-01-08,11\n2024-01-15,1000\n")),
+            (inline(Binary) = "application/vnd.apache.arrow.stream"))),
+    responses((status = 200, description = "The transformed table, in the format `Accept` asks for, by default the body's",
+            content((inline(Binary) = "text/csv"), (inline(Binary) = "application/vnd.apache.arrow.stream"),
+                (Vec<Object> = "application/json"))),
+        (status = 403, description = "The feature `plugin:<name>` is off for this tenant, or the role may not run plugins", body = Problem),
+        (status = 404, description = "No such plugin, or no such version", body = Problem),
+        (status = 422, description = "The table, the params or the query is invalid, or the plugin failed on them \
+            (the code says which, e.g. `invalid_table`, `plugin_invalid_params`)", body = Problem)))]
 async fn run_plugin(
     State(app): State<AppState>,
     ctx: TenantContext,
     Path(name): Path<String>,
     Query(query): Query<RunQuery>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let format = TableFormat::of_request(&headers)?;
-    let input = format.to_ipc(&body)?;
+    // Everything that can refuse the call is decided before the body is read.
+    let format = tables::request_format(&headers)?;
+    let params = run_params(query.params.as_deref())?;
     let mut tx = app.db.tenant_tx(ctx.tenant_id).await?;
     let (record, plugin) = app
         .plugins
@@ -303,7 +308,35 @@ async fn run_plugin(
             format!("`{name}` is a model; run it through an analysis"),
         ));
     }
-    let limits = limits_for(&ctx.config, &name, app.plugins.default_limits());
+    let body = tables::read_body(body, &headers, app.tables.limits()).await?;
+    let input = crate::tables::write::ipc(&app.tables.read(format, body).await?)?;
+    let output = transform_and_record(&app, &ctx, &record, &plugin, input, params).await?;
+    ResponseFormat::negotiate(&headers, format).respond(output)
+}
+
+/// The `params` query parameter: a JSON object (text, so checked for NUL
+/// like every other string), `{}` when absent.
+fn run_params(raw: Option<&str>) -> Result<String, ApiError> {
+    let Some(raw) = raw else {
+        return Ok("{}".into());
+    };
+    let value: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| ApiError::invalid("params", format!("params is not JSON: {e}")))?;
+    validate::json_object("params", &value)?;
+    nul::check_json(&value, "params")?;
+    Ok(raw.to_owned())
+}
+
+/// Runs the preprocessor in the sandbox and records the run, failed or not.
+async fn transform_and_record(
+    app: &AppState,
+    ctx: &TenantContext,
+    record: &PluginRecord,
+    plugin: &LoadedPlugin,
+    input: Vec<u8>,
+    params: String,
+) -> Result<Vec<u8>, ApiError> {
+    let limits = limits_for(&ctx.config, &record.name, app.plugins.default_limits());
     let options = CallOptions {
         limits: Some(limits),
         ..CallOptions::labelled(ctx.tenant_id.to_string())
@@ -313,7 +346,7 @@ async fn run_plugin(
     let result = app
         .plugins
         .runtime()
-        .transform(&plugin, input, query.params.unwrap_or_default(), options)
+        .transform(plugin, input, params, options)
         .await;
     let mut tx = app.db.tenant_tx(ctx.tenant_id).await?;
     let run = NewRun {
@@ -328,78 +361,5 @@ async fn run_plugin(
     };
     db::plugins::record_run(&mut tx, run).await?;
     tx.commit().await?;
-    let output = result.map_err(call_error)?;
-    TableFormat::of_response(&headers, format).respond(output)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TableFormat {
-    Arrow,
-    Csv,
-    Json,
-}
-
-impl TableFormat {
-    fn of_request(headers: &HeaderMap) -> Result<Self, ApiError> {
-        let content_type = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if content_type.starts_with(ARROW_STREAM) {
-            Ok(Self::Arrow)
-        } else if content_type.starts_with("text/csv") {
-            Ok(Self::Csv)
-        } else {
-            Err(ApiError::UnsupportedMediaType(format!(
-                "send the table as `{ARROW_STREAM}` or `text/csv`"
-            )))
-        }
-    }
-
-    fn of_response(headers: &HeaderMap, request: Self) -> Self {
-        let accept = headers
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if accept.contains(ARROW_STREAM) {
-            Self::Arrow
-        } else if accept.contains("text/csv") {
-            Self::Csv
-        } else if accept.contains("application/json") {
-            Self::Json
-        } else {
-            request
-        }
-    }
-
-    /// The body as one uncompressed IPC stream, checked to be a table.
-    fn to_ipc(self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
-        let batches = match self {
-            Self::Arrow => convert::ipc_to_batches(body)?,
-            Self::Csv | Self::Json => convert::csv_to_batches(body)?,
-        };
-        if batches.is_empty() {
-            return Err(ApiError::Invalid {
-                code: "invalid_table",
-                field: None,
-                message: "the table has no rows".into(),
-            });
-        }
-        Ok(convert::batches_to_ipc(&batches)?)
-    }
-
-    fn respond(self, ipc: Vec<u8>) -> Result<Response, ApiError> {
-        let (content_type, body) = match self {
-            Self::Arrow => (ARROW_STREAM, ipc),
-            Self::Csv => (
-                "text/csv",
-                convert::batches_to_csv(&convert::ipc_to_batches(&ipc)?)?,
-            ),
-            Self::Json => (
-                "application/json",
-                convert::batches_to_json(&convert::ipc_to_batches(&ipc)?)?,
-            ),
-        };
-        Ok(([(CONTENT_TYPE, content_type)], body).into_response())
-    }
+    result.map_err(call_error)
 }

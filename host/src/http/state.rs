@@ -10,6 +10,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::plugins::Plugins;
 use crate::rbac::Rbac;
+use crate::tables::TableReader;
 use crate::tenant_config::TenantConfigs;
 
 #[derive(Clone, Debug)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub rbac: Arc<Rbac>,
     pub throttle: LoginThrottle,
     pub plugins: Plugins,
+    /// Every table a request sends is parsed through this.
+    pub tables: TableReader,
     pub settings: Arc<HttpSettings>,
 }
 

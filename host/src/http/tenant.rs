@@ -27,7 +27,7 @@ pub struct TenantView {
 
 /// The caller's tenant and its enabled features, from the cached config.
 #[utoipa::path(get, path = "/tenant", tag = "tenant", security(("bearer" = [])),
-    responses((status = 200, body = TenantView)))]
+    responses((status = 200, description = "The tenant and its enabled features", body = TenantView)))]
 async fn get_tenant(ctx: TenantContext) -> Result<Json<TenantView>, ApiError> {
     let features = ctx
         .config

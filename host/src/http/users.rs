@@ -29,8 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// Stored trimmed and lower-cased; unique within the tenant.
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     password: String,
     role: TenantRole,
 }
@@ -74,8 +77,10 @@ fn actor(
     }
 }
 
+/// Creates a user in the caller's tenant.
 #[utoipa::path(post, path = "/tenant/users", tag = "tenant", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The new user", body = User),
+        (status = 409, description = "The tenant has a user with this email", body = Problem)))]
 async fn create_tenant_user(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -86,8 +91,9 @@ async fn create_tenant_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+/// The caller's tenant's users, a page at a time.
 #[utoipa::path(get, path = "/tenant/users", tag = "tenant", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = Page<User>)))]
+    responses((status = 200, description = "A page of users", body = Page<User>)))]
 async fn list_users(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -105,8 +111,10 @@ async fn list_users(
     }))
 }
 
+/// One user of the caller's tenant.
 #[utoipa::path(get, path = "/tenant/users/{id}", tag = "tenant", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 404, body = Problem)))]
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = User)))]
 async fn get_user(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -126,8 +134,11 @@ pub struct UpdateUser {
     role: TenantRole,
 }
 
-#[utoipa::path(patch, path = "/tenant/users/{id}", tag = "tenant", security(("bearer" = [])), request_body = UpdateUser,
-    responses((status = 200, body = User), (status = 404, body = Problem), (status = 409, body = Problem)))]
+/// Changes a user's role; the tenant's last tenant admin keeps the role.
+#[utoipa::path(patch, path = "/tenant/users/{id}", tag = "tenant", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user's id")), request_body = UpdateUser,
+    responses((status = 200, description = "The user as changed", body = User),
+        (status = 409, description = "This would leave the tenant without a tenant admin", body = Problem)))]
 async fn update_user(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -157,8 +168,11 @@ async fn update_user(
     Ok(Json(user))
 }
 
+/// Deletes a user; not the tenant's last tenant admin.
 #[utoipa::path(delete, path = "/tenant/users/{id}", tag = "tenant", security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 409, description = "This would leave the tenant without a tenant admin", body = Problem)))]
 async fn delete_user(
     State(app): State<AppState>,
     ctx: TenantContext,

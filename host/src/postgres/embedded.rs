@@ -1,9 +1,12 @@
-//! A PostgreSQL cluster owned by this process: found on the machine, created
-//! under the data dir on first start, reachable only through a Unix socket in
-//! that dir, stopped on shutdown (or when this process dies).
+//! A PostgreSQL cluster kept under the data dir: found on the machine,
+//! created on first start, reachable only through a Unix socket in that dir.
+//! A process stops only a cluster it started itself (on shutdown, or by its
+//! watchdog when it dies): a CLI command run beside a server uses the
+//! server's cluster and leaves it running.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
@@ -45,6 +48,9 @@ pub struct EmbeddedCluster {
     socket_dir: PathBuf,
     superuser_password: String,
     run_as: Option<(u32, u32)>,
+    /// Whether this process started the server (and so may stop it).
+    started_here: AtomicBool,
+    watch_parent: bool,
 }
 
 impl EmbeddedCluster {
@@ -68,13 +74,40 @@ impl EmbeddedCluster {
             superuser_password: read_or_create_secret(&root.join("superuser.password"))?,
             bin_dir,
             run_as,
+            started_here: AtomicBool::new(false),
+            watch_parent,
         };
         create_dir(&cluster.socket_dir, run_as, 0o700)?;
         if !cluster.data_dir.join("PG_VERSION").exists() {
             cluster.initdb(&root).await?;
         }
-        cluster.launch(watch_parent).await?;
+        cluster.ensure_running().await?;
         Ok(cluster)
+    }
+
+    /// Starts the server unless it is running (this process then owns it);
+    /// answers whether it had to. Safe to race with another process doing
+    /// the same: the loser finds the winner's server running.
+    pub async fn ensure_running(&self) -> Result<bool, EmbeddedError> {
+        if self.is_running().await {
+            return Ok(false);
+        }
+        match self.launch().await {
+            Ok(()) => {
+                self.started_here.store(true, Ordering::SeqCst);
+                if self.watch_parent {
+                    self.spawn_watchdog()?;
+                }
+                Ok(true)
+            }
+            Err(_) if self.is_running().await => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether this process started the running server.
+    pub fn started_here(&self) -> bool {
+        self.started_here.load(Ordering::SeqCst)
     }
 
     /// Connection options for the bootstrap superuser on database `db`.
@@ -91,8 +124,13 @@ impl EmbeddedCluster {
             .database(db)
     }
 
-    /// Stops the server, waiting for clients to be disconnected.
+    /// Stops the server, waiting for clients to be disconnected, when this
+    /// process started it; a server another process started is left running.
     pub async fn stop(&self) -> Result<(), EmbeddedError> {
+        if !self.started_here.swap(false, Ordering::SeqCst) {
+            tracing::debug!("leaving the embedded cluster running: another process started it");
+            return Ok(());
+        }
         let mut cmd = self.command("pg_ctl");
         cmd.arg("stop")
             .arg("-D")
@@ -116,10 +154,7 @@ impl EmbeddedCluster {
         result
     }
 
-    async fn launch(&self, watch_parent: bool) -> Result<(), EmbeddedError> {
-        if self.is_running().await {
-            return Ok(());
-        }
+    async fn launch(&self) -> Result<(), EmbeddedError> {
         let log = self.data_dir.join("server.log");
         let options = format!(
             "-c listen_addresses='' -k {} -c max_connections=300 -c fsync=off -c shared_buffers=64MB",
@@ -143,11 +178,7 @@ impl EmbeddedCluster {
                 ),
             },
             other => other,
-        })?;
-        if watch_parent {
-            self.spawn_watchdog()?;
-        }
-        Ok(())
+        })
     }
 
     async fn is_running(&self) -> bool {

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod embedded;
 pub mod open;
+pub mod supervise;
 
 pub use bootstrap::{Databases, RolePasswords, connect};
 pub use embedded::{EmbeddedCluster, EmbeddedError};

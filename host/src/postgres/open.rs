@@ -2,6 +2,7 @@
 //! `DATABASE_URL`, or the embedded cluster under the data dir.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::postgres::PgConnectOptions;
@@ -14,10 +15,11 @@ use crate::secrets;
 const OWNER_ROLE: &str = "mmm_owner";
 const DATABASE: &str = "mmm";
 
-/// The pools, and the cluster when this process runs one (stop it on exit).
+/// The pools, and the embedded cluster when there is one (stop it on exit:
+/// that stops it only if this process started it).
 pub struct Opened {
     pub databases: Databases,
-    pub cluster: Option<EmbeddedCluster>,
+    pub cluster: Option<Arc<EmbeddedCluster>>,
 }
 
 pub async fn open(config: &DatabaseConfig) -> anyhow::Result<Opened> {
@@ -39,6 +41,7 @@ pub async fn open(config: &DatabaseConfig) -> anyhow::Result<Opened> {
         None => {
             let cluster = EmbeddedCluster::start(&config.data_dir.join("postgres"), true).await?;
             tracing::info!(
+                started_here = cluster.started_here(),
                 "using the embedded PostgreSQL cluster under {}",
                 config.data_dir.display()
             );
@@ -52,7 +55,7 @@ pub async fn open(config: &DatabaseConfig) -> anyhow::Result<Opened> {
             .await?;
             (
                 cluster.connect_options(OWNER_ROLE, &owner_password, DATABASE),
-                Some(cluster),
+                Some(Arc::new(cluster)),
             )
         }
     };

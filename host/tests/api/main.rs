@@ -11,3 +11,4 @@ mod isolation;
 mod plugins;
 mod rbac;
 mod tokens;
+mod untrusted_input;

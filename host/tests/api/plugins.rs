@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::{Date32Array, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use mmm_host::plugins::convert;
+use mmm_host::tables;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -29,7 +29,7 @@ async fn publish(app: &TestApp, path: &str, token: &str, wasm: Vec<u8>) -> reqwe
         .unwrap()
 }
 
-async fn enable(app: &TestApp, admin: &str, tenant: &TestTenant, plugin: &str, enabled: bool) {
+pub async fn enable(app: &TestApp, admin: &str, tenant: &TestTenant, plugin: &str, enabled: bool) {
     let path = format!("/admin/tenants/{}/features/plugin:{plugin}", tenant.id);
     assert_eq!(
         app.put(&path, admin, json!({ "enabled": enabled }))
@@ -39,7 +39,7 @@ async fn enable(app: &TestApp, admin: &str, tenant: &TestTenant, plugin: &str, e
     );
 }
 
-async fn run(
+pub async fn run(
     app: &TestApp,
     token: &str,
     plugin: &str,
@@ -216,7 +216,7 @@ async fn a_private_plugin_stays_in_its_tenant_and_round_trips_arrow_unchanged() 
     enable(&app, &admin, &globex, "identity", true).await;
 
     let batch = mixed_batch();
-    let body = convert::batches_to_ipc(std::slice::from_ref(&batch)).unwrap();
+    let body = tables::write::ipc(std::slice::from_ref(&batch)).unwrap();
     let arrow = "application/vnd.apache.arrow.stream";
     let response = run(
         &app,
@@ -228,7 +228,7 @@ async fn a_private_plugin_stays_in_its_tenant_and_round_trips_arrow_unchanged() 
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let back = convert::ipc_to_batches(&response.bytes().await.unwrap()).unwrap();
+    let back = tables::ipc::decode_output(&response.bytes().await.unwrap()).unwrap();
     assert_eq!(back, vec![batch]);
 
     let theirs: Value = app
