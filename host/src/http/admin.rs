@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Json, Path, PlatformAdmin, Query};
+use super::openapi::StoredJsonObject;
 use super::pagination::{Page, PageQuery};
 use super::state::AppState;
 use super::users::{NewUser, create_user};
@@ -64,7 +65,7 @@ pub struct CreateTenant {
     #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     plan: Option<String>,
     /// A JSON object; default `{}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<StoredJsonObject>)]
     settings: Option<serde_json::Value>,
 }
 
@@ -162,7 +163,7 @@ pub struct UpdateTenant {
     #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
     plan: Option<String>,
     /// A JSON object; replaces the settings whole.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<StoredJsonObject>)]
     settings: Option<serde_json::Value>,
 }
 
@@ -298,7 +299,7 @@ async fn list_features(
 pub struct SetFeature {
     enabled: bool,
     /// Feature-specific settings, a JSON object; default `{}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<StoredJsonObject>)]
     config: Option<serde_json::Value>,
 }
 

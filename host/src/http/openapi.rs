@@ -9,7 +9,9 @@ use axum::Extension;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{Modify, PartialSchema, ToSchema};
@@ -51,6 +53,56 @@ impl PartialSchema for Binary {
 }
 
 impl ToSchema for Binary {}
+
+/// Any JSON value the server stores as `jsonb` and gives back: numbers
+/// within ±`validate::MAX_STORED_NUMBER`, at any depth.
+pub struct StoredJson;
+
+impl PartialSchema for StoredJson {
+    fn schema() -> RefOr<Schema> {
+        let max = super::validate::MAX_STORED_NUMBER;
+        let this = || Ref::from_schema_name(Self::name());
+        AnyOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(SchemaType::from_iter([
+                Type::Null,
+                Type::Boolean,
+                Type::String,
+            ])))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(-max))
+                    .maximum(Some(max)),
+            )
+            .item(ArrayBuilder::new().items(this()))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .additional_properties(Some(this())),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for StoredJson {}
+
+/// A JSON object of [`StoredJson`] values.
+pub struct StoredJsonObject;
+
+impl PartialSchema for StoredJsonObject {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(Ref::from_schema_name(StoredJson::name())))
+            .into()
+    }
+}
+
+impl ToSchema for StoredJsonObject {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((StoredJson::name().into_owned(), StoredJson::schema()));
+    }
+}
 
 /// Title, version, the bearer scheme and the shared error responses.
 pub fn finish(mut api: OpenApi) -> OpenApi {
@@ -323,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn the_login_throttle_and_conflicts_are_documented() {
+    fn route_specific_statuses_are_documented() {
         let doc = document();
         let status = |path: &str, method: &str, status: &str| {
             doc["paths"][path][method]["responses"]
@@ -335,6 +387,8 @@ mod tests {
         assert!(status("/tenant/users", "post", "409"));
         assert!(status("/tenant/users/{id}", "delete", "409"));
         assert!(status("/readyz", "get", "503"));
+        assert!(status("/tenant/plugins/{name}/run", "post", "503"));
+        assert!(status("/tenant/plugins/{name}/run", "post", "404"));
     }
 
     #[test]

@@ -283,8 +283,11 @@ pub struct RunQuery {
                 (Vec<Object> = "application/json"))),
         (status = 403, description = "The feature `plugin:<name>` is off for this tenant, or the role may not run plugins", body = Problem),
         (status = 404, description = "No such plugin, or no such version", body = Problem),
+        (status = 413, description = "The body is over the byte cap, or the table over the caps on columns, rows or cells", body = Problem),
         (status = 422, description = "The table, the params or the query is invalid, or the plugin failed on them \
-            (the code says which, e.g. `invalid_table`, `plugin_invalid_params`)", body = Problem)))]
+            (the code says which, e.g. `invalid_table`, `plugin_invalid_params`)", body = Problem),
+        (status = 503, description = "Tables being parsed hold the server's memory budget; retry later", body = Problem,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying")))))]
 async fn run_plugin(
     State(app): State<AppState>,
     ctx: TenantContext,

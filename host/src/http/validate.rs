@@ -61,11 +61,33 @@ pub fn text(field: &'static str, value: &str, max: usize) -> Result<(), ApiError
     }
 }
 
+/// Numbers in stored JSON stay within this magnitude. `jsonb` keeps numbers
+/// as exact decimals and prints them without an exponent, and a double near
+/// `f64::MAX` printed that way no longer parses as a double: the row holding
+/// it could not be read again.
+pub const MAX_STORED_NUMBER: f64 = 1e308;
+
+/// A JSON object that `jsonb` can store and give back.
 pub fn json_object(field: &'static str, value: &serde_json::Value) -> Result<(), ApiError> {
-    if value.is_object() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(field, "must be a JSON object"))
+    if !value.is_object() {
+        return Err(ApiError::invalid(field, "must be a JSON object"));
+    }
+    if !numbers_stored_whole(value) {
+        return Err(ApiError::invalid(
+            field,
+            format!("numbers must be within ±{MAX_STORED_NUMBER:e}"),
+        ));
+    }
+    Ok(())
+}
+
+fn numbers_stored_whole(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => n.as_f64().is_none_or(|x| x.abs() <= MAX_STORED_NUMBER),
+        Value::Array(items) => items.iter().all(numbers_stored_whole),
+        Value::Object(map) => map.values().all(numbers_stored_whole),
+        _ => true,
     }
 }
 
@@ -107,6 +129,17 @@ mod tests {
         for bad in ["", "-acme", "acme-", "Acme", "ac.me", &"a".repeat(64)] {
             assert!(slug(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn json_objects_hold_only_numbers_jsonb_gives_back() {
+        for fine in [1e308, -1e308, 8.82724440151552e-305, 5e-324, 0.5, 114794.0] {
+            let value = serde_json::json!({ "a": [{ "b": fine }] });
+            assert!(json_object("config", &value).is_ok(), "{fine}");
+        }
+        let huge = serde_json::json!({ "a": [{ "b": f64::MAX }], "c": u64::MAX });
+        assert!(json_object("config", &huge).is_err());
+        assert!(json_object("config", &serde_json::json!([])).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod auth;
 mod cache;
+mod contract;
 mod isolation;
 mod plugins;
 mod rbac;
