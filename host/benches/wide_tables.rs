@@ -43,7 +43,7 @@ fn main() {
         "table", "MiB in", "ms", "peak MiB"
     );
     for (name, columns, rows) in cases {
-        let body = csv(columns, rows);
+        let body = bytes::Bytes::from(csv(columns, rows));
         let runs = 5;
         let mut best = f64::INFINITY;
         let mut outcome = String::new();

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Administrative tasks run against the database directly.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -207,6 +207,39 @@ pub struct ServeConfig {
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub tables: TableConfig,
+}
+
+/// Caps on the tables tenants send (uploads, plugin runs), checked before
+/// parsing, and the memory all parses together may hold.
+#[derive(Clone, Debug, Args)]
+pub struct TableConfig {
+    /// MiB of one table body; larger bodies are refused (413) before they are read.
+    #[arg(long, env = "MMM_TABLE_MAX_MB", default_value_t = 256)]
+    pub table_max_mb: usize,
+    #[arg(long, env = "MMM_TABLE_MAX_COLUMNS", default_value_t = 1_000)]
+    pub table_max_columns: usize,
+    #[arg(long, env = "MMM_TABLE_MAX_ROWS", default_value_t = 2_000_000)]
+    pub table_max_rows: usize,
+    /// Rows × columns of one table.
+    #[arg(long, env = "MMM_TABLE_MAX_CELLS", default_value_t = 25_000_000)]
+    pub table_max_cells: usize,
+    /// MiB all table parses together may hold; a parse waits for its share (30 s, then 503).
+    #[arg(long, env = "MMM_TABLE_PARSE_BUDGET_MB", default_value_t = 2048)]
+    pub table_parse_budget_mb: usize,
+}
+
+impl TableConfig {
+    pub fn reader(&self) -> crate::tables::TableReader {
+        let limits = crate::tables::TableLimits {
+            max_bytes: self.table_max_mb << 20,
+            max_columns: self.table_max_columns,
+            max_rows: self.table_max_rows,
+            max_cells: self.table_max_cells,
+        };
+        crate::tables::TableReader::new(limits, self.table_parse_budget_mb << 20)
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod cli;
 /// The command line and environment.
 pub mod config;
+/// Marketing data: upload declarations, validation rules, canonical tables.
+pub mod data;
 /// All SQL, behind tenant and platform transactions.
 pub mod db;
 /// The HTTP API.

@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
             telemetry::init(config.log_format);
-            serve(config).await
+            serve(*config).await
         }
         Command::Synth(args) => synth(args),
         Command::Plugin(command) => {
@@ -80,6 +80,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             tenant_cache_ttl: Duration::from_secs(config.tenant_cache_ttl),
             plugin_cache_dir: Some(config.database.data_dir.join("plugin-cache")),
             plugin_keep_resident: config.plugin_keep_resident_mb << 20,
+            tables: config.tables.reader(),
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());

@@ -36,6 +36,8 @@ pub struct Settings {
     pub plugin_cache_dir: Option<PathBuf>,
     /// Bytes of each pooled plugin memory kept resident between calls.
     pub plugin_keep_resident: usize,
+    /// The caps and memory budget of every table a request sends.
+    pub tables: TableReader,
 }
 
 pub struct Application {
@@ -80,7 +82,7 @@ impl Application {
             rbac: Arc::new(rbac),
             throttle: LoginThrottle::default(),
             plugins,
-            tables: TableReader::default(),
+            tables: settings.tables,
             settings: Arc::new(HttpSettings {
                 base_domain: settings.base_domain,
                 refresh_ttl: settings.refresh_token_ttl,

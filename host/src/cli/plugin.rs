@@ -292,7 +292,8 @@ async fn publish(file: &Path, server: &str, token: &str, tenant: bool) -> anyhow
 
 /// A local CSV, under the same caps the server applies.
 fn csv_to_ipc(csv: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let batches = TableFormat::Csv.parse(csv, &TableLimits::default())?;
+    let batches =
+        TableFormat::Csv.parse(&bytes::Bytes::copy_from_slice(csv), &TableLimits::default())?;
     Ok(tables::write::ipc(&batches)?)
 }
 

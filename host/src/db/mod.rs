@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod constraint;
+pub mod data_sources;
 pub mod features;
 pub mod platform_admins;
 pub mod plugins;

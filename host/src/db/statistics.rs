@@ -14,6 +14,11 @@ pub struct TenantStatistics {
     pub private_plugins: i64,
     pub plugin_runs: i64,
     pub failed_plugin_runs: i64,
+    /// Distinct data source names.
+    pub data_sources: i64,
+    pub data_source_versions: i64,
+    pub data_rows: i64,
+    pub data_bytes: i64,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -26,6 +31,10 @@ pub struct PlatformStatistics {
     pub global_plugins: i64,
     pub private_plugins: i64,
     pub plugin_runs: i64,
+    pub data_sources: i64,
+    pub data_source_versions: i64,
+    pub data_rows: i64,
+    pub data_bytes: i64,
 }
 
 #[tracing::instrument(skip_all, err)]
@@ -40,7 +49,11 @@ pub async fn for_tenant(
             (select count(*) from audit_log where tenant_id = $1) as audit_events,
             (select count(*) from tenant_plugins where tenant_id = $1) as private_plugins,
             (select count(*) from plugin_runs where tenant_id = $1) as plugin_runs,
-            (select count(*) from plugin_runs where tenant_id = $1 and not succeeded) as failed_plugin_runs",
+            (select count(*) from plugin_runs where tenant_id = $1 and not succeeded) as failed_plugin_runs,
+            (select count(distinct name) from data_sources where tenant_id = $1) as data_sources,
+            (select count(*) from data_sources where tenant_id = $1) as data_source_versions,
+            (select coalesce(sum(row_count), 0)::bigint from data_sources where tenant_id = $1) as data_rows,
+            (select coalesce(sum(size_bytes), 0)::bigint from data_sources where tenant_id = $1) as data_bytes",
     )
     .bind(id)
     .fetch_one(tx.conn())
@@ -58,7 +71,11 @@ pub async fn platform(tx: &mut PlatformTx) -> Result<PlatformStatistics, sqlx::E
             (select count(*) from platform_admins) as platform_admins,
             (select count(*) from plugins) as global_plugins,
             (select count(*) from tenant_plugins) as private_plugins,
-            (select count(*) from plugin_runs) as plugin_runs",
+            (select count(*) from plugin_runs) as plugin_runs,
+            (select count(*) from (select distinct tenant_id, name from data_sources) d) as data_sources,
+            (select count(*) from data_sources) as data_source_versions,
+            (select coalesce(sum(row_count), 0)::bigint from data_sources) as data_rows,
+            (select coalesce(sum(size_bytes), 0)::bigint from data_sources) as data_bytes",
     )
     .fetch_one(tx.conn())
     .await

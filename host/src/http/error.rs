@@ -19,6 +19,14 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
+    /// Data that broke validation rules, each named by row and column.
+    #[error("{message}")]
+    InvalidData {
+        message: String,
+        details: Vec<crate::data::Detail>,
+        /// Problems found beyond the listed details.
+        more: usize,
+    },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
     #[error("{message}")]
@@ -61,6 +69,12 @@ pub struct ProblemDetail {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid_data`: where and why, at most 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<crate::data::Detail>>,
+    /// For `invalid_data`: how many problems were found beyond `details`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more_details: Option<usize>,
 }
 
 impl ApiError {
@@ -100,7 +114,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid { .. } | ApiError::InvalidData { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -125,6 +141,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::ContentTooLarge { code, .. }
             | ApiError::Unavailable { code, .. } => code,
+            ApiError::InvalidData { .. } => "invalid_data",
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -144,11 +161,17 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field, .. } => field.clone(),
             _ => None,
         };
+        let (details, more_details) = match &self {
+            ApiError::InvalidData { details, more, .. } => (Some(details.clone()), Some(*more)),
+            _ => (None, None),
+        };
         let body = Problem {
             error: ProblemDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
                 field,
+                details,
+                more_details,
             },
         };
         let mut response = (self.status(), Json(body)).into_response();
@@ -213,13 +236,32 @@ impl From<crate::tables::TableError> for ApiError {
                 retry_after_secs: 5,
             },
             E::Write { .. } | E::Crashed(_) => ApiError::internal(e),
-            E::NoColumns | E::NoRows | E::Csv(_) | E::Ipc(_) | E::UnsupportedType { .. } => {
-                ApiError::Invalid {
-                    code,
-                    field: None,
-                    message: e.to_string(),
-                }
-            }
+            E::NoColumns
+            | E::NoRows
+            | E::Csv(_)
+            | E::Ipc(_)
+            | E::Parquet(_)
+            | E::UnsupportedType { .. } => ApiError::Invalid {
+                code,
+                field: None,
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+impl From<crate::data::DataError> for ApiError {
+    fn from(e: crate::data::DataError) -> Self {
+        match e {
+            crate::data::DataError::Invalid(found) => ApiError::InvalidData {
+                message: format!(
+                    "the data did not pass validation: {} problem(s); see details",
+                    found.total
+                ),
+                more: found.total - found.details.len(),
+                details: found.details,
+            },
+            crate::data::DataError::Table(e) => e.into(),
         }
     }
 }

@@ -29,11 +29,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
             .map_err(json_rejection)?;
-        nul::check_json(&value, "")?;
-        serde_path_to_error::deserialize(value)
-            .map(Json)
-            .map_err(data_error)
+        typed(value, "").map(Json)
     }
+}
+
+/// A JSON value as `T`: NUL refused anywhere in it, a typing error a 422
+/// naming the field, paths below `root` (`meta.roles.kpi`; `root` may be empty).
+pub fn typed<T: DeserializeOwned>(value: serde_json::Value, root: &str) -> Result<T, ApiError> {
+    nul::check_json(&value, root)?;
+    serde_path_to_error::deserialize(value).map_err(|e| match data_error(e) {
+        ApiError::Invalid {
+            code,
+            field,
+            message,
+        } if !root.is_empty() => ApiError::Invalid {
+            code,
+            field: Some(field.map_or(root.to_owned(), |f| format!("{root}.{f}"))),
+            message: format!("{root}: {message}"),
+        },
+        other => other,
+    })
 }
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {

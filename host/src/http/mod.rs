@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod auth;
 pub mod authorize;
+pub mod dashboard;
+pub mod data;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -42,6 +44,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .merge(tenant::router())
         .merge(admin::router())
         .merge(plugins::router())
+        .merge(data::router())
+        .merge(dashboard::router())
         .split_for_parts();
     (router, openapi::finish(api))
 }

@@ -21,6 +21,11 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// For query structs that carry paging beside their own filters.
+    pub fn new(limit: Option<i64>, offset: Option<i64>) -> Self {
+        Self { limit, offset }
+    }
+
     /// (limit, offset), checked.
     pub fn bounds(&self) -> Result<(i64, i64), ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);

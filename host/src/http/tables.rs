@@ -9,14 +9,16 @@ use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::tables::{self, ARROW_STREAM, CSV, TableFormat, TableLimits};
+use crate::tables::{self, ARROW_STREAM, CSV, PARQUET, TableFormat, TableLimits};
 
 /// The table format of the request body.
 pub fn request_format(headers: &HeaderMap) -> Result<TableFormat, ApiError> {
     header(headers, CONTENT_TYPE)
         .and_then(TableFormat::of_media_type)
         .ok_or_else(|| {
-            ApiError::UnsupportedMediaType(format!("send the table as `{ARROW_STREAM}` or `{CSV}`"))
+            ApiError::UnsupportedMediaType(format!(
+                "send the table as `{CSV}`, `{ARROW_STREAM}` or `{PARQUET}`"
+            ))
         })
 }
 
@@ -72,7 +74,7 @@ impl ResponseFormat {
             Self::Json
         } else {
             match request {
-                TableFormat::Arrow => Self::Arrow,
+                TableFormat::Arrow | TableFormat::Parquet => Self::Arrow,
                 TableFormat::Csv => Self::Csv,
             }
         }

@@ -32,11 +32,11 @@ impl ParseBudget {
 
     /// Runs `parse` on the blocking pool once `estimate` bytes of the budget
     /// are free (a parse larger than the whole budget waits for all of it).
-    pub async fn run<T: Send + 'static>(
+    pub async fn run<T: Send + 'static, E: From<TableError> + Send + 'static>(
         &self,
         estimate: usize,
-        parse: impl FnOnce() -> Result<T, TableError> + Send + 'static,
-    ) -> Result<T, TableError> {
+        parse: impl FnOnce() -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
         let kib = estimate.div_ceil(KIB).clamp(1, self.total_kib) as u32;
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_many_owned(kib))
             .await
@@ -73,7 +73,7 @@ mod tests {
                     .run(800 * 1024, move || {
                         started_tx.send(()).unwrap();
                         released.recv().unwrap();
-                        Ok(())
+                        Ok::<_, TableError>(())
                     })
                     .await
             }
@@ -82,11 +82,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(budget.available(), 224 * 1024);
-        let second = budget.run(400 * 1024, || Ok(())).await;
+        let second = budget.run(400 * 1024, || Ok::<_, TableError>(())).await;
         assert!(matches!(second, Err(TableError::Busy)), "{second:?}");
         release.send(()).unwrap();
         running.await.unwrap().unwrap();
         assert_eq!(budget.available(), 1 << 20);
-        budget.run(2 << 20, || Ok(())).await.unwrap();
+        budget
+            .run(2 << 20, || Ok::<_, TableError>(()))
+            .await
+            .unwrap();
     }
 }

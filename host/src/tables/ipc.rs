@@ -47,6 +47,10 @@ fn check_schema(schema: &Schema, limits: &TableLimits) -> Result<(), TableError>
         return Err(TableError::NoColumns);
     }
     limits.check_columns(schema.fields().len())?;
+    check_types(schema)
+}
+
+fn check_types(schema: &Schema) -> Result<(), TableError> {
     for field in schema.fields() {
         let flat = field.data_type().is_primitive()
             || matches!(
@@ -59,6 +63,20 @@ fn check_schema(schema: &Schema, limits: &TableLimits) -> Result<(), TableError>
                 data_type: field.data_type().to_string(),
             });
         }
+    }
+    Ok(())
+}
+
+/// The flat-schema and NUL checks, for tables decoded from other formats.
+pub(super) fn check_flat(batches: &[RecordBatch]) -> Result<(), TableError> {
+    let Some(first) = batches.first() else {
+        return Ok(());
+    };
+    check_types(&first.schema())?;
+    let mut rows = 0;
+    for batch in batches {
+        check_nul(batch, rows)?;
+        rows += batch.num_rows();
     }
     Ok(())
 }

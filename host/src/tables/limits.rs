@@ -1,9 +1,10 @@
 //! How big a table a tenant may send, and the errors that say which limit a
 //! table broke (or which cell it could not store).
 
-/// Caps checked before and while a table is parsed. The defaults fit any
-/// plausible marketing history (ten years of daily data over hundreds of
-/// geos, hundreds of channels) while keeping one parse to a few hundred MiB.
+/// Caps checked before and while a table is parsed. The defaults (the same
+/// as `mmm serve`'s, see `config::TableConfig`) fit any plausible marketing
+/// history (years of daily data over hundreds of geos, hundreds of channels)
+/// while keeping one parse under a GiB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableLimits {
     /// Body bytes; larger bodies are refused before they are read.
@@ -18,10 +19,10 @@ pub struct TableLimits {
 impl Default for TableLimits {
     fn default() -> Self {
         Self {
-            max_bytes: 64 << 20,
+            max_bytes: 256 << 20,
             max_columns: 1_000,
-            max_rows: 1_000_000,
-            max_cells: 10_000_000,
+            max_rows: 2_000_000,
+            max_cells: 25_000_000,
         }
     }
 }
@@ -84,6 +85,8 @@ pub enum TableError {
     Csv(String),
     #[error("the body is not an Arrow IPC stream: {0}")]
     Ipc(String),
+    #[error("the body is not a readable Parquet file: {0}")]
+    Parquet(String),
     #[error(
         "column `{column}` has type {data_type}; tables hold numbers, dates, booleans and text"
     )]
@@ -111,7 +114,7 @@ impl TableError {
             TableError::NulCharacter { .. } => "nul_character",
             TableError::UnsupportedType { .. } => "unsupported_type",
             TableError::Busy => "busy",
-            TableError::Csv(_) | TableError::Ipc(_) => "invalid_table",
+            TableError::Csv(_) | TableError::Ipc(_) | TableError::Parquet(_) => "invalid_table",
             TableError::Write { .. } | TableError::Crashed(_) => "internal_error",
         }
     }

@@ -126,6 +126,7 @@ impl TestApp {
                 std::env::temp_dir().join(format!("mmm-test-{}/plugin-cache", std::process::id())),
             ),
             plugin_keep_resident: 96 << 20,
+            tables: mmm_host::tables::TableReader::default(),
         };
         let app = Application::build(settings, databases.clone())
             .await

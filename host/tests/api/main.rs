@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cache;
 mod contract;
+mod data;
 mod isolation;
 mod plugins;
 mod rbac;

@@ -53,6 +53,12 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ("GET", "/tenant/plugins", TENANT_MEMBERS),
     ("POST", "/tenant/plugins", AUTHORS),
     ("POST", "/tenant/plugins/{name}/run", RUNNERS),
+    ("POST", "/tenant/data/upload", AUTHORS),
+    ("GET", "/tenant/data/sources", TENANT_MEMBERS),
+    ("GET", "/tenant/data/sources/{id}", TENANT_MEMBERS),
+    ("DELETE", "/tenant/data/sources/{id}", AUTHORS),
+    ("GET", "/tenant/data/sources/{id}/rows", TENANT_MEMBERS),
+    ("GET", "/tenant/dashboard/metrics", TENANT_MEMBERS),
 ];
 
 fn router_routes() -> BTreeSet<(String, String)> {

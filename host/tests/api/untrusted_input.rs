@@ -103,7 +103,7 @@ async fn an_oversize_table_is_refused_from_its_content_length() {
     let admin = app.admin_token().await;
     let acme = app.tenant_with_every_role(&admin, "acme").await;
     enable(&app, &admin, &acme, "winsorize", true).await;
-    let body = vec![b'1'; (64 << 20) + 1];
+    let body = vec![b'1'; mmm_host::tables::TableLimits::default().max_bytes + 1];
     let response = run(
         &app,
         acme.token("analyst"),
