@@ -44,8 +44,9 @@ pub struct UploadQuery {
     meta: Option<String>,
 }
 
-/// A multipart upload: the file, and its declarations.
-#[derive(ToSchema)]
+/// A multipart upload: the file, and its declarations; any other part is refused.
+#[derive(ToSchema, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// CSV, Parquet or Arrow IPC, named by the part's content type or its

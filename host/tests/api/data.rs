@@ -291,6 +291,71 @@ async fn broken_files_are_refused_with_row_and_column_and_store_nothing() {
         assert_eq!(detail["row"].as_i64(), row, "{what}: {body}");
         assert_eq!(detail["column"], column, "{what}: {body}");
     }
+    let short: String = lines[..6].join("\n");
+    let constant: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                l.split(',')
+                    .enumerate()
+                    .map(|(j, c)| if j == 1 { "5" } else { c })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let empty: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                l.rsplit_once(',').unwrap().0.to_owned() + ","
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let whole_column: Vec<(&str, String, &str, &str)> = vec![
+        ("too few periods", short, "date", "at least"),
+        ("constant KPI", constant, "revenue", "constant"),
+        ("empty column", empty, "promo", "entirely empty"),
+    ];
+    for (what, csv, column, reason) in whole_column {
+        let response = upload(&app, token, csv.as_bytes(), "text/csv", &meta).await;
+        let body: Value = response.json().await.unwrap();
+        let detail = &body["error"]["details"][0];
+        assert_eq!(detail["column"], column, "{what}: {body}");
+        assert!(
+            detail["reason"].as_str().unwrap().contains(reason),
+            "{what}: {body}"
+        );
+    }
+    for (what, roles) in [
+        (
+            "two roles",
+            json!({"date": "date", "kpi": "tv", "media": ["tv"]}),
+        ),
+        (
+            "unpaired exposure",
+            json!({"date": "date", "kpi": "revenue", "media": ["tv"], "exposure": {"search": "radio"}}),
+        ),
+    ] {
+        let response = upload(
+            &app,
+            token,
+            EXAMPLE.as_bytes(),
+            "text/csv",
+            &json!({"name": "x", "roles": roles}),
+        )
+        .await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_data", "{what}: {body}");
+    }
     let missing = json!({"name": "sales", "roles": {"date": "date", "kpi": "revenue", "media": ["tv", "podcast"]}});
     let response = upload(&app, token, EXAMPLE.as_bytes(), "text/csv", &missing).await;
     let body: Value = response.json().await.unwrap();
