@@ -35,16 +35,6 @@ impl Roles {
         out.extend(self.controls.iter().map(|c| (c.as_str(), "controls")));
         out
     }
-
-    /// The numeric columns: all but the date.
-    pub fn numeric(&self) -> impl Iterator<Item = &str> {
-        self.columns()
-            .into_iter()
-            .skip(1)
-            .map(|(c, _)| c)
-            .collect::<Vec<_>>()
-            .into_iter()
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

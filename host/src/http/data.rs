@@ -125,17 +125,7 @@ async fn upload(
         },
     )?;
     let details = json!({ "id": record.id, "name": record.name, "version": record.version, "sha256": record.sha256 });
-    audit::record(
-        tx.conn(),
-        audit::Entry {
-            tenant: Some(ctx.tenant_id),
-            actor: ctx.user_id.0,
-            actor_role: ctx.role.as_str(),
-            action: "data.upload",
-            details,
-        },
-    )
-    .await?;
+    audit::record(tx.conn(), ctx.audit("data.upload", details)).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -339,17 +329,7 @@ async fn delete_source(
         .ok_or(ApiError::NotFound("data source"))?;
     data_sources::delete(&mut tx, id).await?;
     let details = json!({ "id": id, "name": source.name, "version": source.version });
-    audit::record(
-        tx.conn(),
-        audit::Entry {
-            tenant: Some(ctx.tenant_id),
-            actor: ctx.user_id.0,
-            actor_role: ctx.role.as_str(),
-            action: "data.delete",
-            details,
-        },
-    )
-    .await?;
+    audit::record(tx.conn(), ctx.audit("data.delete", details)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -195,6 +195,23 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantContext {
     }
 }
 
+impl TenantContext {
+    /// The audit record of an action this caller took in its tenant.
+    pub fn audit(
+        &self,
+        action: &'static str,
+        details: serde_json::Value,
+    ) -> crate::db::audit::Entry<'static> {
+        crate::db::audit::Entry {
+            tenant: Some(self.tenant_id),
+            actor: self.user_id.0,
+            actor_role: self.role.as_str(),
+            action,
+            details,
+        }
+    }
+}
+
 /// A platform administrator.
 #[derive(Clone, Copy, Debug)]
 pub struct PlatformAdmin {

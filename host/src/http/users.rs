@@ -63,20 +63,6 @@ pub async fn create_user(
     Ok(user)
 }
 
-fn actor(
-    ctx: &TenantContext,
-    action: &'static str,
-    details: serde_json::Value,
-) -> audit::Entry<'static> {
-    audit::Entry {
-        tenant: Some(ctx.tenant_id),
-        actor: ctx.user_id.0,
-        actor_role: ctx.role.as_str(),
-        action,
-        details,
-    }
-}
-
 /// Creates a user in the caller's tenant.
 #[utoipa::path(post, path = "/tenant/users", tag = "tenant", security(("bearer" = [])), request_body = NewUser,
     responses((status = 201, description = "The new user", body = User),
@@ -86,7 +72,7 @@ async fn create_tenant_user(
     ctx: TenantContext,
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let entry = actor(&ctx, "user.create", json!({}));
+    let entry = ctx.audit("user.create", json!({}));
     let user = create_user(&app, ctx.tenant_id, body, entry).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -157,11 +143,7 @@ async fn update_user(
         .ok_or(ApiError::NotFound("user"))?;
     audit::record(
         tx.conn(),
-        actor(
-            &ctx,
-            "user.update",
-            json!({ "user": id, "role": body.role }),
-        ),
+        ctx.audit("user.update", json!({ "user": id, "role": body.role })),
     )
     .await?;
     tx.commit().await?;
@@ -186,7 +168,7 @@ async fn delete_user(
         keep_an_admin(&mut tx).await?;
     }
     users::delete(&mut tx, id).await?;
-    audit::record(tx.conn(), actor(&ctx, "user.delete", json!({ "user": id }))).await?;
+    audit::record(tx.conn(), ctx.audit("user.delete", json!({ "user": id }))).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
