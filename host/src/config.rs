@@ -27,6 +27,8 @@ pub enum Command {
     /// Write, build, check, run and publish plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Run analysis workers only (no HTTP), against the same database as `mmm serve`.
+    Worker(Box<WorkerCommand>),
     /// Generate weekly marketing data with a known answer (true contributions and ROIs).
     Synth(SynthArgs),
 }
@@ -209,6 +211,75 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     #[command(flatten)]
     pub tables: TableConfig,
+    #[command(flatten)]
+    pub workers: WorkerConfig,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct WorkerCommand {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub workers: WorkerConfig,
+    /// MiB of each pooled plugin memory kept resident between calls.
+    #[arg(long, env = "MMM_PLUGIN_KEEP_RESIDENT_MB", default_value_t = 96)]
+    pub plugin_keep_resident_mb: usize,
+    /// Seconds a tenant's cached config lives without an explicit invalidation.
+    #[arg(long, env = "MMM_TENANT_CACHE_TTL", default_value_t = 60)]
+    pub tenant_cache_ttl: u64,
+    #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+/// How analysis jobs are run: by workers inside `mmm serve` and in any
+/// number of `mmm worker` processes on the same database.
+#[derive(Clone, Debug, Args)]
+pub struct WorkerConfig {
+    /// Workers in this process, each running one analysis at a time
+    /// (default: one per core; 0 in `mmm serve` leaves analyses to `mmm worker`s).
+    #[arg(long, env = "MMM_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds a claimed analysis stays leased without a heartbeat; a dead
+    /// worker's analysis is taken over this long after its last one.
+    #[arg(long, env = "MMM_WORKER_LEASE_SECS", default_value_t = 30.0)]
+    pub worker_lease_secs: f64,
+    /// Seconds a stopping process lets running analyses finish before handing them back.
+    #[arg(long, env = "MMM_WORKER_GRACE_SECS", default_value_t = 60.0)]
+    pub worker_grace_secs: f64,
+    /// Analyses one tenant may have running at once, unless its `analyses`
+    /// feature config sets `max_running`.
+    #[arg(long, env = "MMM_TENANT_MAX_RUNNING", default_value_t = 2)]
+    pub tenant_max_running: i32,
+    /// Attempts an analysis gets when host faults (database, lost worker) interrupt it.
+    #[arg(long, env = "MMM_ANALYSIS_MAX_ATTEMPTS", default_value_t = 3)]
+    pub analysis_max_attempts: i32,
+    /// Seconds before the first retry; doubled per attempt, at most 60.
+    #[arg(long, env = "MMM_ANALYSIS_RETRY_SECS", default_value_t = 2.0)]
+    pub analysis_retry_secs: f64,
+}
+
+impl WorkerConfig {
+    pub fn settings(&self) -> anyhow::Result<crate::analyses::WorkerSettings> {
+        let defaults = crate::analyses::WorkerSettings::default();
+        let secs = |name: &str, v: f64| {
+            if v.is_finite() && (0.1..=86_400.0).contains(&v) {
+                Ok(std::time::Duration::from_secs_f64(v))
+            } else {
+                Err(anyhow::anyhow!("{name} must be 0.1 to 86400 seconds"))
+            }
+        };
+        anyhow::ensure!(self.tenant_max_running >= 1, "--tenant-max-running must be at least 1");
+        anyhow::ensure!(self.analysis_max_attempts >= 1, "--analysis-max-attempts must be at least 1");
+        Ok(crate::analyses::WorkerSettings {
+            count: self.workers.unwrap_or(defaults.count),
+            lease: secs("--worker-lease-secs", self.worker_lease_secs)?,
+            grace: secs("--worker-grace-secs", self.worker_grace_secs)?,
+            tenant_max_running: self.tenant_max_running,
+            retry_base: secs("--analysis-retry-secs", self.analysis_retry_secs)?,
+            max_attempts: self.analysis_max_attempts,
+            ..defaults
+        })
+    }
 }
 
 /// Caps on the tables tenants send (uploads, plugin runs), checked before

@@ -1,6 +1,8 @@
 //! The mmm server and CLI: identity, tenancy, data and (in later modules)
 //! the plugin runtime and analysis jobs.
 
+/// Analyses: run requests, durable jobs, workers, live changes.
+pub mod analyses;
 /// Password hashing, access and refresh tokens, login throttling.
 pub mod auth;
 /// The plugin author's command line.

@@ -7,12 +7,15 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use mmm_host::auth::SigningKey;
-use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig};
+use mmm_host::analyses::{JobContext, WorkerPool, WorkerSettings};
+use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig, WorkerCommand};
 use mmm_host::http::auth::create_platform_admin;
 use mmm_host::postgres::open::{Opened, open};
 use mmm_host::postgres::supervise::{self, supervise};
 use mmm_host::postgres::{EmbeddedCluster, EmbeddedError};
-use mmm_host::startup::{Application, Settings, shutdown_signal};
+use mmm_host::startup::{self, Application, Settings, shutdown_signal};
+use mmm_host::tenant_config::TenantConfigs;
+use sqlx::postgres::PgListener;
 use mmm_host::{db, telemetry};
 
 #[tokio::main]
@@ -22,6 +25,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => {
             telemetry::init(config.log_format);
             serve(*config).await
+        }
+        Command::Worker(command) => {
+            telemetry::init(command.log_format);
+            worker(*command).await
         }
         Command::Synth(args) => synth(args),
         Command::Plugin(command) => {
@@ -81,6 +88,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             plugin_cache_dir: Some(config.database.data_dir.join("plugin-cache")),
             plugin_keep_resident: config.plugin_keep_resident_mb << 20,
             tables: config.tables.reader(),
+            workers: config.workers.settings()?,
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());
@@ -98,6 +106,51 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 "the embedded PostgreSQL cluster stopped and could not be started again: {reason}"
             )),
             Err(_) => anyhow::Ok(()),
+        }
+    }
+    .await;
+    stop(opened).await;
+    result
+}
+
+/// `mmm worker`: analysis workers and nothing else, until SIGTERM drains them.
+async fn worker(command: WorkerCommand) -> anyhow::Result<()> {
+    let settings = command.workers.settings()?;
+    let opened = open(&command.database).await?;
+    let result = async {
+        let db = &opened.databases.db;
+        let plugin_cache = command.database.data_dir.join("plugin-cache");
+        let keep_resident = command.plugin_keep_resident_mb << 20;
+        let plugins = startup::plugins(Some(plugin_cache), keep_resident, db).await?;
+        let ttl = Duration::from_secs(command.tenant_cache_ttl);
+        let tenants = TenantConfigs::new(db.clone(), ttl);
+        let listener = PgListener::connect_with(db.app_pool()).await?;
+        let invalidations = tokio::spawn(tenants.clone().listen(listener));
+        let (events, changes) = startup::analysis_events(db).await?;
+        let ctx = JobContext {
+            db: db.clone(),
+            plugins,
+            tenants,
+        };
+        let settings = WorkerSettings {
+            count: settings.count.max(1),
+            ..settings
+        };
+        let pool = WorkerPool::start(ctx, events, settings);
+        let lost = tokio::select! {
+            () = shutdown_signal() => None,
+            reason = cluster_lost(opened.cluster.clone()) => Some(reason),
+        };
+        pool.drain().await;
+        for task in [invalidations, changes] {
+            task.abort();
+            let _ = task.await;
+        }
+        match lost {
+            Some(reason) => Err(anyhow::anyhow!(
+                "the embedded PostgreSQL cluster stopped and could not be started again: {reason}"
+            )),
+            None => anyhow::Ok(()),
         }
     }
     .await;

@@ -11,8 +11,10 @@ use axum::Router;
 use sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
 
+use crate::analyses::{AnalysisEvents, JobContext, WorkerPool, WorkerSettings};
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{SigningKey, TokenIssuer};
+use crate::http::analyses::AnalysisSettings;
 use crate::http::{self, AppState, HttpSettings};
 use crate::plugins::Plugins;
 use crate::postgres::Databases;
@@ -38,15 +40,51 @@ pub struct Settings {
     pub plugin_keep_resident: usize,
     /// The caps and memory budget of every table a request sends.
     pub tables: TableReader,
+    /// The analysis workers this server runs (`count` 0: none, leave it to `mmm worker`s).
+    pub workers: WorkerSettings,
 }
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
-    /// The tenant-change listener; it holds a pooled connection, so it must
-    /// end before the pools can close.
+    /// The tenant-change and analysis-change listeners; each holds a pooled
+    /// connection, so they must end before the pools can close.
     invalidations: tokio::task::JoinHandle<()>,
+    analysis_changes: tokio::task::JoinHandle<()>,
+    events: AnalysisEvents,
+    workers: Option<WorkerPool>,
+}
+
+/// The plugin runtime and registry, with the built-ins registered: what
+/// both `mmm serve` and `mmm worker` run plugins with.
+pub async fn plugins(
+    cache_dir: Option<PathBuf>,
+    keep_resident: usize,
+    db: &crate::db::Db,
+) -> anyhow::Result<Plugins> {
+    let runtime_config = RuntimeConfig {
+        cache_dir,
+        memory_keep_resident: keep_resident,
+        ..RuntimeConfig::default()
+    };
+    let limits = runtime_config.limits;
+    let plugins = Plugins::new(Runtime::new(runtime_config)?, limits);
+    plugins
+        .register_builtins(db)
+        .await
+        .context("registering the built-in plugins")?;
+    Ok(plugins)
+}
+
+/// Analysis changes from PostgreSQL, forwarded by a task of their own.
+pub async fn analysis_events(
+    db: &crate::db::Db,
+) -> anyhow::Result<(AnalysisEvents, tokio::task::JoinHandle<()>)> {
+    let events = AnalysisEvents::new();
+    let listener = PgListener::connect_with(db.app_pool()).await?;
+    let task = tokio::spawn(events.clone().listen(listener));
+    Ok((events, task))
 }
 
 impl Application {
@@ -56,20 +94,24 @@ impl Application {
         let rbac = Rbac::load(&settings.policy_dir, &http::openapi::routes(&api))
             .await
             .context("invalid RBAC policy")?;
-        let runtime_config = RuntimeConfig {
-            cache_dir: settings.plugin_cache_dir.clone(),
-            memory_keep_resident: settings.plugin_keep_resident,
-            ..RuntimeConfig::default()
-        };
-        let limits = runtime_config.limits;
-        let plugins = Plugins::new(Runtime::new(runtime_config)?, limits);
-        plugins
-            .register_builtins(&databases.db)
-            .await
-            .context("registering the built-in plugins")?;
+        let plugins = plugins(
+            settings.plugin_cache_dir.clone(),
+            settings.plugin_keep_resident,
+            &databases.db,
+        )
+        .await?;
         let tenants = TenantConfigs::new(databases.db.clone(), settings.tenant_cache_ttl);
         let listener = PgListener::connect_with(databases.db.app_pool()).await?;
         let invalidations = tokio::spawn(tenants.clone().listen(listener));
+        let (events, analysis_changes) = analysis_events(&databases.db).await?;
+        let workers = (settings.workers.count > 0).then(|| {
+            let ctx = JobContext {
+                db: databases.db.clone(),
+                plugins: plugins.clone(),
+                tenants: tenants.clone(),
+            };
+            WorkerPool::start(ctx, events.clone(), settings.workers.clone())
+        });
         let state = AppState {
             db: databases.db,
             owner: databases.owner,
@@ -87,6 +129,10 @@ impl Application {
                 base_domain: settings.base_domain,
                 refresh_ttl: settings.refresh_token_ttl,
             }),
+            analyses: AnalysisSettings {
+                events: events.clone(),
+                max_attempts: settings.workers.max_attempts,
+            },
         };
         let router = http::app(routes, &api, state.clone());
         let listener = TcpListener::bind(settings.bind)
@@ -97,6 +143,9 @@ impl Application {
             router,
             state,
             invalidations,
+            analysis_changes,
+            events,
+            workers,
         })
     }
 
@@ -114,11 +163,22 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let events = self.events.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Event streams would hold the graceful shutdown open.
+            events.close();
+        };
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
-        self.invalidations.abort();
-        let _ = self.invalidations.await;
+        if let Some(workers) = self.workers {
+            workers.drain().await;
+        }
+        for task in [self.invalidations, self.analysis_changes] {
+            task.abort();
+            let _ = task.await;
+        }
         served
     }
 }

@@ -62,6 +62,7 @@ mod model;
 pub mod params;
 pub mod regression;
 pub mod saturation;
+pub mod summary;
 mod table;
 pub mod testing;
 

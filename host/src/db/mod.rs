@@ -2,12 +2,14 @@
 //! the tenant for row-level security inside its own transaction; platform
 //! administration goes through a [`PlatformTx`] on its own role.
 
+pub mod analyses;
 pub mod audit;
 pub mod constraint;
 pub mod data_sources;
 pub mod features;
 pub mod platform_admins;
 pub mod plugins;
+pub mod queue;
 pub mod refresh_tokens;
 pub mod statistics;
 pub mod tenants;

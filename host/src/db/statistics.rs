@@ -19,6 +19,13 @@ pub struct TenantStatistics {
     pub data_source_versions: i64,
     pub data_rows: i64,
     pub data_bytes: i64,
+    pub analyses: i64,
+    pub analyses_succeeded: i64,
+    pub analyses_failed: i64,
+    /// Queued or running now.
+    pub analyses_active: i64,
+    /// Stored results (one per succeeded analysis).
+    pub analysis_results: i64,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -35,6 +42,11 @@ pub struct PlatformStatistics {
     pub data_source_versions: i64,
     pub data_rows: i64,
     pub data_bytes: i64,
+    pub analyses: i64,
+    pub analyses_succeeded: i64,
+    pub analyses_failed: i64,
+    pub analyses_active: i64,
+    pub analysis_results: i64,
 }
 
 #[tracing::instrument(skip_all, err)]
@@ -53,7 +65,12 @@ pub async fn for_tenant(
             (select count(distinct name) from data_sources where tenant_id = $1) as data_sources,
             (select count(*) from data_sources where tenant_id = $1) as data_source_versions,
             (select coalesce(sum(row_count), 0)::bigint from data_sources where tenant_id = $1) as data_rows,
-            (select coalesce(sum(size_bytes), 0)::bigint from data_sources where tenant_id = $1) as data_bytes",
+            (select coalesce(sum(size_bytes), 0)::bigint from data_sources where tenant_id = $1) as data_bytes,
+            (select count(*) from analyses where tenant_id = $1) as analyses,
+            (select count(*) from analyses where tenant_id = $1 and status = 'succeeded') as analyses_succeeded,
+            (select count(*) from analyses where tenant_id = $1 and status = 'failed') as analyses_failed,
+            (select count(*) from analyses where tenant_id = $1 and status in ('queued', 'running')) as analyses_active,
+            (select count(*) from analysis_results where tenant_id = $1) as analysis_results",
     )
     .bind(id)
     .fetch_one(tx.conn())
@@ -75,7 +92,12 @@ pub async fn platform(tx: &mut PlatformTx) -> Result<PlatformStatistics, sqlx::E
             (select count(*) from (select distinct tenant_id, name from data_sources) d) as data_sources,
             (select count(*) from data_sources) as data_source_versions,
             (select coalesce(sum(row_count), 0)::bigint from data_sources) as data_rows,
-            (select coalesce(sum(size_bytes), 0)::bigint from data_sources) as data_bytes",
+            (select coalesce(sum(size_bytes), 0)::bigint from data_sources) as data_bytes,
+            (select count(*) from analyses) as analyses,
+            (select count(*) from analyses where status = 'succeeded') as analyses_succeeded,
+            (select count(*) from analyses where status = 'failed') as analyses_failed,
+            (select count(*) from analyses where status in ('queued', 'running')) as analyses_active,
+            (select count(*) from analysis_results) as analysis_results",
     )
     .fetch_one(tx.conn())
     .await

@@ -317,7 +317,8 @@ async fn get_source(
 #[utoipa::path(delete, path = "/tenant/data/sources/{id}", tag = "data", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "A data source version's id")),
     responses((status = 204, description = "Deleted"),
-        (status = 404, description = "No such data source in this tenant", body = Problem)))]
+        (status = 404, description = "No such data source in this tenant", body = Problem),
+        (status = 409, description = "Analyses were run on this version", body = Problem)))]
 async fn delete_source(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -327,7 +328,14 @@ async fn delete_source(
     let source = data_sources::fetch(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("data source"))?;
-    data_sources::delete(&mut tx, id).await?;
+    data_sources::delete(&mut tx, id)
+        .await
+        .on_constraint("analyses_tenant_id_source_id_fkey", |_| {
+            ApiError::conflict(
+                "source_in_use",
+                "analyses were run on this version; it stays as long as they do",
+            )
+        })?;
     let details = json!({ "id": id, "name": source.name, "version": source.version });
     audit::record(tx.conn(), ctx.audit("data.delete", details)).await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 //! together here with the layers every request passes through.
 
 pub mod admin;
+pub mod analyses;
 pub mod auth;
 pub mod authorize;
 pub mod dashboard;
@@ -46,6 +47,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .merge(plugins::router())
         .merge(data::router())
         .merge(dashboard::router())
+        .merge(analyses::router())
         .split_for_parts();
     (router, openapi::finish(api))
 }

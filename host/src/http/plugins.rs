@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mmm_runtime::{CallOptions, ErrorCode, Fault, LoadedPlugin, PluginKind, RuntimeError};
+use mmm_runtime::{CallOptions, Fault, LoadedPlugin, PluginKind, RuntimeError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -58,6 +58,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::NameTaken(_) => ApiError::conflict("plugin_name_taken", message),
             RegistryError::NotFound(_) => ApiError::NotFound("plugin"),
             RegistryError::Disabled(_) => ApiError::forbidden("plugin_disabled", message),
+            RegistryError::Changed { .. } => ApiError::conflict("plugin_changed", message),
             RegistryError::Db(e) => e.into(),
         }
     }
@@ -69,16 +70,7 @@ fn call_error(e: RuntimeError) -> ApiError {
     if e.fault() == Fault::Host {
         return ApiError::internal(e);
     }
-    let code = match &e {
-        RuntimeError::Plugin { code, .. } => match code {
-            ErrorCode::InvalidInput => "plugin_invalid_input",
-            ErrorCode::InvalidParams => "plugin_invalid_params",
-            ErrorCode::Numerical => "plugin_numerical",
-            ErrorCode::Cancelled => "plugin_cancelled",
-            ErrorCode::Internal => "plugin_internal",
-        },
-        other => other.code(),
-    };
+    let code = crate::plugins::call_code(&e);
     ApiError::Invalid {
         code,
         field: None,

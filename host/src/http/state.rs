@@ -26,6 +26,8 @@ pub struct AppState {
     /// Every table a request sends is parsed through this.
     pub tables: TableReader,
     pub settings: Arc<HttpSettings>,
+    /// Analysis event streams and the attempts new analyses get.
+    pub analyses: super::analyses::AnalysisSettings,
 }
 
 #[derive(Clone, Debug)]

@@ -32,6 +32,12 @@ pub enum RegistryError {
     NotFound(String),
     #[error("plugin `{0}` is not enabled for this tenant")]
     Disabled(String),
+    #[error("{name}@{version} is no longer the build an analysis recorded (sha256 {sha256})")]
+    Changed {
+        name: String,
+        version: String,
+        sha256: String,
+    },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -237,6 +243,39 @@ impl Plugins {
             .insert(record.sha256.clone(), plugin.clone())
             .await;
         Ok((record, plugin))
+    }
+}
+
+impl Plugins {
+    /// The exact build a queued analysis recorded. The feature flag is not
+    /// looked at again: it was checked when the analysis was queued.
+    pub async fn open_exact(
+        &self,
+        tx: &mut TenantTx,
+        name: &str,
+        version: &str,
+        sha256: &str,
+    ) -> Result<LoadedPlugin, RegistryError> {
+        if let Some(plugin) = self.loaded.get(sha256).await {
+            return Ok(plugin);
+        }
+        let wasm = plugins::wasm(tx, name, version)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
+        let plugin = self
+            .runtime
+            .load(wasm)
+            .await
+            .map_err(RegistryError::Invalid)?;
+        if plugin.sha256() != sha256 {
+            return Err(RegistryError::Changed {
+                name: name.to_owned(),
+                version: version.to_owned(),
+                sha256: sha256.to_owned(),
+            });
+        }
+        self.loaded.insert(sha256.to_owned(), plugin.clone()).await;
+        Ok(plugin)
     }
 }
 

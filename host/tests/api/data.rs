@@ -12,15 +12,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestTenant, connect_as};
 
-const EXAMPLE: &str = include_str!("../../../examples/synthetic-156w.csv");
+pub const EXAMPLE: &str = include_str!("../../../examples/synthetic-156w.csv");
 
-fn example_meta(name: &str) -> Value {
+pub fn example_meta(name: &str) -> Value {
     let roles: Value = serde_json::from_str(include_str!("../../../examples/roles.json")).unwrap();
     json!({ "name": name, "roles": roles, "currency": "EUR" })
 }
 
 /// A multipart body built by hand: `file` then `meta`.
-fn multipart(file: &[u8], file_type: &str, meta: &Value) -> (String, Vec<u8>) {
+pub fn multipart(file: &[u8], file_type: &str, meta: &Value) -> (String, Vec<u8>) {
     let boundary = "mmm-test-boundary-7d3f";
     let mut body = Vec::new();
     body.extend_from_slice(format!("--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"data\"\r\ncontent-type: {file_type}\r\n\r\n").as_bytes());
@@ -29,7 +29,7 @@ fn multipart(file: &[u8], file_type: &str, meta: &Value) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: &str,
     file: &[u8],

@@ -102,12 +102,33 @@ pub async fn connect_as(database: &str, role: &str) -> sqlx::PgPool {
     sqlx::PgPool::connect_with(options).await.unwrap()
 }
 
+/// Short leases and retries, so that takeovers happen within a test.
+pub fn worker_settings(count: usize) -> mmm_host::analyses::WorkerSettings {
+    mmm_host::analyses::WorkerSettings {
+        count,
+        lease: Duration::from_secs(3),
+        grace: Duration::from_secs(5),
+        retry_base: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
 pub fn policy_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
 }
 
 impl TestApp {
+    /// A server without analysis workers (most tests queue nothing).
     pub async fn spawn() -> Self {
+        Self::spawn_with(worker_settings(0)).await
+    }
+
+    /// A server whose own workers run analyses.
+    pub async fn spawn_with_workers(count: usize) -> Self {
+        Self::spawn_with(worker_settings(count)).await
+    }
+
+    pub async fn spawn_with(workers: mmm_host::analyses::WorkerSettings) -> Self {
         let (databases, database) = fresh_databases().await;
         let signing_key =
             SigningKey::from_secret(mmm_host::secrets::random_token(32).as_bytes()).unwrap();
@@ -127,6 +148,7 @@ impl TestApp {
             ),
             plugin_keep_resident: 96 << 20,
             tables: mmm_host::tables::TableReader::default(),
+            workers,
         };
         let app = Application::build(settings, databases.clone())
             .await

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestTenant, code};
 
-fn test_plugin(name: &str) -> Vec<u8> {
+pub fn test_plugin(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/plugins/wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
@@ -20,7 +20,7 @@ fn test_plugin(name: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{} (built by host/build.rs): {e}", path.display()))
 }
 
-async fn publish(app: &TestApp, path: &str, token: &str, wasm: Vec<u8>) -> reqwest::Response {
+pub async fn publish(app: &TestApp, path: &str, token: &str, wasm: Vec<u8>) -> reqwest::Response {
     app.request(Method::POST, path, Some(token))
         .header("content-type", "application/wasm")
         .body(wasm)

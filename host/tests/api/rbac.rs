@@ -59,6 +59,13 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ("DELETE", "/tenant/data/sources/{id}", AUTHORS),
     ("GET", "/tenant/data/sources/{id}/rows", TENANT_MEMBERS),
     ("GET", "/tenant/dashboard/metrics", TENANT_MEMBERS),
+    ("POST", "/tenant/analysis/run", RUNNERS),
+    ("GET", "/tenant/analysis", TENANT_MEMBERS),
+    ("GET", "/tenant/analysis/{analysis_id}", TENANT_MEMBERS),
+    ("GET", "/tenant/analysis/{analysis_id}/decomposition", TENANT_MEMBERS),
+    ("GET", "/tenant/analysis/{analysis_id}/response-curves", TENANT_MEMBERS),
+    ("GET", "/tenant/analysis/{analysis_id}/events", TENANT_MEMBERS),
+    ("POST", "/tenant/analysis/{analysis_id}/cancel", RUNNERS),
 ];
 
 fn router_routes() -> BTreeSet<(String, String)> {

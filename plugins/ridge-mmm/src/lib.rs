@@ -35,11 +35,12 @@
 //! coefficients, `metrics`
 //! (`train`/`validation`/`test` each `{periods, r2, nrmse, mape}`,
 //! `decomp_rssd`, `lambda`) and `search` (`candidates`, `pareto_size`,
-//! `population`, `seed`, `seconds`, `selection`). Totals are over all
+//! `population`, `seed`, `selection`). Totals are over all
 //! periods; ROI is contribution over spend; mROI is the extra KPI per extra
 //! unit of spend when every period's spend grows by the same small share.
-//! `seconds` is wall-clock time read through WASI's monotonic clock (the
-//! host links WASI); it is the only field that differs between two runs.
+//! The summary conforms to `mmm_sdk::summary::ModelSummary` and holds no
+//! wall-clock time: the same data, params and seed give the same bytes (the
+//! host measures how long a fit took).
 //!
 //! **Tables**: decomposition (`date`, `actual`, `fitted`, `baseline`, one
 //! column per channel) and response curves in long form (`channel`,
@@ -104,7 +105,6 @@ pub fn fit(
     params: &Params,
     progress: impl FnMut(u64, u64) -> Result<()>,
 ) -> Result<Fit<Artifact>> {
-    let started = std::time::Instant::now();
     let input = Input::from_table(data, roles)?;
     let bounds = params.resolve(&input.media_names, &input.control_names)?;
     let split = Split::new(input.len(), params.train_share, params.validation_share)?;
@@ -155,7 +155,6 @@ pub fn fit(
         pareto_size: selection.front.len(),
         population: settings.population.min(settings.budget),
         seed: params.seed,
-        seconds: Some(started.elapsed().as_secs_f64()),
         rule,
         plausible_models: selection.plausible.len(),
     };

@@ -105,7 +105,6 @@ pub struct SearchStats {
     pub pareto_size: usize,
     pub population: usize,
     pub seed: u64,
-    pub seconds: Option<f64>,
     pub rule: crate::select::Rule,
     pub plausible_models: usize,
 }
@@ -200,7 +199,6 @@ pub fn summary(
             "pareto_size": search.pareto_size,
             "population": search.population,
             "seed": search.seed,
-            "seconds": search.seconds,
             "selection": {
                 "rule": "lowest DECOMP.RSSD among front models with n ln(nrmse / min nrmse) <= pick_tolerance (n: training + validation periods)",
                 "periods": search.rule.periods,
