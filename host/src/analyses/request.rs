@@ -133,6 +133,8 @@ pub async fn resolve(
             Some(_) => return Err(RequestError::Config("`model` must be a name".into())),
         },
     };
+    let record = open(tx, config, plugins, &model_name, request.model_version.as_deref()).await?;
+    expect_kind(&record, "model", "model")?;
     let steps = match &request.preprocessors {
         Some(steps) => steps.clone(),
         None => default_steps(tx, config, plugins, settings).await?,
@@ -147,8 +149,6 @@ pub async fn resolve(
             .map_err(RequestError::Params)?;
         preprocessors.push(input(&record, params));
     }
-    let record = open(tx, config, plugins, &model_name, request.model_version.as_deref()).await?;
-    expect_kind(&record, "model", "model")?;
     let (params, seed) = with_seed(&record, request.params.clone().unwrap_or_default(), request.seed)?;
     contract::check(&record.params_schema, &params, "params").map_err(RequestError::Params)?;
     let model = input(&record, params);

@@ -206,7 +206,7 @@ async fn run_until_handover(
 }
 
 /// Holds the lease while the job runs: renews it, writes progress (at
-/// most every 200 ms), and cancels the local call when the tenant asked
+/// most every 100 ms), and cancels the local call when the tenant asked
 /// for it or the lease was lost. Returns only if the lease is lost.
 async fn hold(
     shared: &Shared,
@@ -235,7 +235,7 @@ async fn hold(
                     progress_open = false;
                     continue;
                 }
-                let wait = (last_progress + Duration::from_millis(200)).saturating_duration_since(tokio::time::Instant::now());
+                let wait = (last_progress + Duration::from_millis(100)).saturating_duration_since(tokio::time::Instant::now());
                 tokio::time::sleep(wait).await;
                 let (stage, done, total) = progress.borrow_and_update().clone();
                 last_progress = tokio::time::Instant::now();

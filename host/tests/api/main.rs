@@ -5,6 +5,7 @@
 mod helpers;
 
 mod admin;
+mod analyses;
 mod auth;
 mod cache;
 mod contract;
