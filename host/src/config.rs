@@ -268,8 +268,14 @@ impl WorkerConfig {
                 Err(anyhow::anyhow!("{name} must be 0.1 to 86400 seconds"))
             }
         };
-        anyhow::ensure!(self.tenant_max_running >= 1, "--tenant-max-running must be at least 1");
-        anyhow::ensure!(self.analysis_max_attempts >= 1, "--analysis-max-attempts must be at least 1");
+        anyhow::ensure!(
+            self.tenant_max_running >= 1,
+            "--tenant-max-running must be at least 1"
+        );
+        anyhow::ensure!(
+            self.analysis_max_attempts >= 1,
+            "--analysis-max-attempts must be at least 1"
+        );
         Ok(crate::analyses::WorkerSettings {
             count: self.workers.unwrap_or(defaults.count),
             lease: secs("--worker-lease-secs", self.worker_lease_secs)?,

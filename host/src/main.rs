@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use mmm_host::auth::SigningKey;
 use mmm_host::analyses::{JobContext, WorkerPool, WorkerSettings};
+use mmm_host::auth::SigningKey;
 use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig, WorkerCommand};
 use mmm_host::http::auth::create_platform_admin;
 use mmm_host::postgres::open::{Opened, open};
@@ -15,8 +15,8 @@ use mmm_host::postgres::supervise::{self, supervise};
 use mmm_host::postgres::{EmbeddedCluster, EmbeddedError};
 use mmm_host::startup::{self, Application, Settings, shutdown_signal};
 use mmm_host::tenant_config::TenantConfigs;
-use sqlx::postgres::PgListener;
 use mmm_host::{db, telemetry};
+use sqlx::postgres::PgListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

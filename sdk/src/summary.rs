@@ -103,7 +103,10 @@ pub fn check_tables(
     };
     let decomposition_missing = missing(
         decomposition,
-        &mut DECOMPOSITION_COLUMNS.iter().copied().chain(channels.iter().copied()),
+        &mut DECOMPOSITION_COLUMNS
+            .iter()
+            .copied()
+            .chain(channels.iter().copied()),
     );
     if !decomposition_missing.is_empty() {
         return Err(format!(
@@ -129,7 +132,13 @@ mod tests {
     fn the_schema_requires_the_shared_fields_and_allows_extra_ones() {
         let schema = summary_schema();
         let required = schema["required"].as_array().unwrap();
-        for field in ["model", "channels", "baseline_contribution", "metrics", "warnings"] {
+        for field in [
+            "model",
+            "channels",
+            "baseline_contribution",
+            "metrics",
+            "warnings",
+        ] {
             assert!(required.contains(&Value::from(field)), "{field}");
         }
         assert!(schema.get("additionalProperties").is_none());
@@ -137,9 +146,24 @@ mod tests {
 
     #[test]
     fn tables_must_carry_the_contract_columns() {
-        assert!(check_tables(&["date", "baseline", "tv"], &["channel", "spend", "response"], &["tv"]).is_ok());
-        let err = check_tables(&["date", "tv"], &["channel", "spend", "response"], &["tv", "radio"]).unwrap_err();
-        assert!(err.contains("`baseline`") && err.contains("`radio`"), "{err}");
+        assert!(
+            check_tables(
+                &["date", "baseline", "tv"],
+                &["channel", "spend", "response"],
+                &["tv"]
+            )
+            .is_ok()
+        );
+        let err = check_tables(
+            &["date", "tv"],
+            &["channel", "spend", "response"],
+            &["tv", "radio"],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`baseline`") && err.contains("`radio`"),
+            "{err}"
+        );
         let err = check_tables(&["date", "baseline"], &["channel", "spend"], &[]).unwrap_err();
         assert!(err.contains("`response`"), "{err}");
     }

@@ -100,7 +100,10 @@ mod tests {
         let (t, a) = (Uuid::new_v4(), Uuid::new_v4());
         assert_eq!(
             parse(&format!("{t}:{a}")),
-            Some(Change { tenant: TenantId(t), id: a })
+            Some(Change {
+                tenant: TenantId(t),
+                id: a
+            })
         );
         assert_eq!(parse("garbage"), None);
     }

@@ -5,7 +5,9 @@
 
 use std::time::Instant;
 
-use mmm_runtime::{CallOptions, CancelToken, Fault, LoadedPlugin, ProgressHook, Roles, RuntimeError};
+use mmm_runtime::{
+    CallOptions, CancelToken, Fault, LoadedPlugin, ProgressHook, Roles, RuntimeError,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -76,7 +78,9 @@ fn plugin_failure(e: RuntimeError) -> JobError {
 fn registry_failure(e: RegistryError) -> JobError {
     match e {
         RegistryError::Db(e) => e.into(),
-        other => JobError::Fail(json!({ "code": "plugin_unavailable", "message": other.to_string(), "fault": "host" })),
+        other => JobError::Fail(
+            json!({ "code": "plugin_unavailable", "message": other.to_string(), "fault": "host" }),
+        ),
     }
 }
 
@@ -92,18 +96,27 @@ pub async fn run(
     };
     stage("loading data", 0, 1);
     let mut tx = ctx.db.tenant_tx(claim.tenant_id).await?;
-    let row = analyses::fetch(&mut tx, claim.id)
-        .await?
-        .ok_or_else(|| JobError::Fail(json!({ "code": "gone", "message": "the analysis no longer exists", "fault": "host" })))?;
+    let row = analyses::fetch(&mut tx, claim.id).await?.ok_or_else(|| {
+        JobError::Fail(
+            json!({ "code": "gone", "message": "the analysis no longer exists", "fault": "host" }),
+        )
+    })?;
     let source = data_sources::fetch(&mut tx, row.source_id).await?;
     let content = data_sources::content(&mut tx, row.source_id).await?;
     let (Some(source), Some(mut data)) = (source, content) else {
-        return Err(JobError::Fail(json!({ "code": "source_gone", "message": "the data source was deleted", "fault": "host" })));
+        return Err(JobError::Fail(
+            json!({ "code": "source_gone", "message": "the data source was deleted", "fault": "host" }),
+        ));
     };
-    let steps: Vec<PluginInput> = serde_json::from_value(row.preprocessors.0.clone())
-        .map_err(|e| JobError::Fail(json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" })))?;
-    let model: PluginInput = serde_json::from_value(row.model.0.clone())
-        .map_err(|e| JobError::Fail(json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" })))?;
+    let steps: Vec<PluginInput> =
+        serde_json::from_value(row.preprocessors.0.clone()).map_err(|e| {
+            JobError::Fail(
+                json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" }),
+            )
+        })?;
+    let model: PluginInput = serde_json::from_value(row.model.0.clone()).map_err(|e| {
+        JobError::Fail(json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" }))
+    })?;
     let mut loaded = Vec::with_capacity(steps.len());
     for step in steps.iter().chain([&model]) {
         let plugin = ctx
@@ -121,7 +134,11 @@ pub async fn run(
         .map_err(|e| JobError::Retry(json!({ "code": "database", "message": e.to_string(), "fault": "host" })))?
         .ok_or_else(|| JobError::Fail(json!({ "code": "gone", "message": "the tenant no longer exists", "fault": "host" })))?;
     let model_plugin = loaded.pop().expect("the model was loaded last");
-    let recorder = RunRecorder { ctx, claim, run_by: row.requested_by };
+    let recorder = RunRecorder {
+        ctx,
+        claim,
+        run_by: row.requested_by,
+    };
     let options = |name: &str, hook: ProgressHook| CallOptions {
         label: format!("{}/{}", claim.tenant_id, claim.id),
         limits: Some(limits_for(&config, name, ctx.plugins.default_limits())),
@@ -139,10 +156,17 @@ pub async fn run(
         let result = ctx
             .plugins
             .runtime()
-            .transform(plugin, data, step.params.to_string(), options(&step.name, hook))
+            .transform(
+                plugin,
+                data,
+                step.params.to_string(),
+                options(&step.name, hook),
+            )
             .await;
         plugin_ms += started.elapsed().as_millis() as i64;
-        recorder.record(step, started, input_bytes, &result.as_ref().map(Vec::len)).await?;
+        recorder
+            .record(step, started, input_bytes, &result.as_ref().map(Vec::len))
+            .await?;
         data = result.map_err(plugin_failure)?;
     }
     stage("fit", 0, 0);
@@ -160,10 +184,18 @@ pub async fn run(
     let result = ctx
         .plugins
         .runtime()
-        .fit(&model_plugin, data, roles, model.params.to_string(), options(&model.name, hook))
+        .fit(
+            &model_plugin,
+            data,
+            roles,
+            model.params.to_string(),
+            options(&model.name, hook),
+        )
         .await;
     plugin_ms += started.elapsed().as_millis() as i64;
-    let size = result.as_ref().map(|o| o.artifact.len() + o.summary.len() + o.decomposition.len() + o.response_curves.len());
+    let size = result.as_ref().map(|o| {
+        o.artifact.len() + o.summary.len() + o.decomposition.len() + o.response_curves.len()
+    });
     recorder.record(&model, started, input_bytes, &size).await?;
     let fit = result.map_err(plugin_failure)?;
     stage("storing", 1, 1);

@@ -124,7 +124,10 @@ pub async fn resolve(
     let source = data_sources::fetch(tx, request.source_id)
         .await?
         .ok_or(RequestError::SourceNotFound)?;
-    let settings = config.feature(FEATURE).filter(|f| f.enabled).map(|f| &f.config);
+    let settings = config
+        .feature(FEATURE)
+        .filter(|f| f.enabled)
+        .map(|f| &f.config);
     let model_name = match &request.model {
         Some(name) => name.clone(),
         None => match settings.and_then(|c| c.get("model")) {
@@ -133,7 +136,14 @@ pub async fn resolve(
             Some(_) => return Err(RequestError::Config("`model` must be a name".into())),
         },
     };
-    let record = open(tx, config, plugins, &model_name, request.model_version.as_deref()).await?;
+    let record = open(
+        tx,
+        config,
+        plugins,
+        &model_name,
+        request.model_version.as_deref(),
+    )
+    .await?;
     expect_kind(&record, "model", "model")?;
     let steps = match &request.preprocessors {
         Some(steps) => steps.clone(),
@@ -149,7 +159,11 @@ pub async fn resolve(
             .map_err(RequestError::Params)?;
         preprocessors.push(input(&record, params));
     }
-    let (params, seed) = with_seed(&record, request.params.clone().unwrap_or_default(), request.seed)?;
+    let (params, seed) = with_seed(
+        &record,
+        request.params.clone().unwrap_or_default(),
+        request.seed,
+    )?;
     contract::check(&record.params_schema, &params, "params").map_err(RequestError::Params)?;
     let model = input(&record, params);
     let inputs_digest = digest(&json!({
@@ -177,7 +191,11 @@ async fn open(
     Ok(plugins.open(tx, config, name, version).await?.0)
 }
 
-fn expect_kind(record: &PluginRecord, expected: &'static str, field: &str) -> Result<(), RequestError> {
+fn expect_kind(
+    record: &PluginRecord,
+    expected: &'static str,
+    field: &str,
+) -> Result<(), RequestError> {
     if record.kind == expected {
         return Ok(());
     }
@@ -249,7 +267,11 @@ async fn default_steps(
                 })
                 .collect::<Result<_, _>>()
                 .map_err(|e| RequestError::Config(format!("`preprocessors`: {e}")))?,
-            _ => return Err(RequestError::Config("`preprocessors` must be a list".into())),
+            _ => {
+                return Err(RequestError::Config(
+                    "`preprocessors` must be a list".into(),
+                ));
+            }
         };
         return Ok(steps);
     }

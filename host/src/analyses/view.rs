@@ -105,7 +105,11 @@ impl Analysis {
                 digest: row.inputs_digest,
             },
             error: row.error.map(|e| e.0),
-            summary: if with_summary { row.summary.map(|s| s.0) } else { None },
+            summary: if with_summary {
+                row.summary.map(|s| s.0)
+            } else {
+                None
+            },
             results_digest: row.results_digest,
             fit_ms: row.fit_ms,
             requested_by: row.requested_by,

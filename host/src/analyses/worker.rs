@@ -175,8 +175,14 @@ async fn hold_and_run(shared: &Shared, name: &str, claim: Claim) {
     };
     let outcome = settle(shared, name, &claim, &stops, result).await;
     match outcome {
-        Ok(what) => tracing::info!(outcome = what, ms = started.elapsed().as_millis() as u64, "analysis attempt ended"),
-        Err(e) => tracing::warn!(error = %e, "recording the end of an analysis attempt failed; its lease will expire and it will be retried"),
+        Ok(what) => tracing::info!(
+            outcome = what,
+            ms = started.elapsed().as_millis() as u64,
+            "analysis attempt ended"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "recording the end of an analysis attempt failed; its lease will expire and it will be retried")
+        }
     }
 }
 
@@ -259,7 +265,9 @@ async fn hold(
         next_beat = tokio::time::Instant::now() + beat_every;
         let renewed = async {
             let mut tx = db.tenant_tx(claim.tenant_id).await?;
-            let held = analyses::heartbeat(&mut tx, claim.id, claim.lease_token, lease.as_secs_f64()).await?;
+            let held =
+                analyses::heartbeat(&mut tx, claim.id, claim.lease_token, lease.as_secs_f64())
+                    .await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(held)
         }
@@ -306,26 +314,50 @@ async fn settle(
                 fit_ms: output.fit_ms,
                 worker: name,
             };
-            (analyses::succeed(&mut tx, claim.id, claim.lease_token, &result).await?, "succeeded")
+            (
+                analyses::succeed(&mut tx, claim.id, claim.lease_token, &result).await?,
+                "succeeded",
+            )
         }
         Err(error) => {
             let (how, what) = release_for(shared, claim, stops, error);
-            (analyses::release(&mut tx, claim.id, claim.lease_token, &how).await?, what)
+            (
+                analyses::release(&mut tx, claim.id, claim.lease_token, &how).await?,
+                what,
+            )
         }
     };
     tx.commit().await?;
-    Ok(if held { what } else { "lease lost before the write" })
+    Ok(if held {
+        what
+    } else {
+        "lease lost before the write"
+    })
 }
 
-fn release_for(shared: &Shared, claim: &Claim, stops: &Stops, error: JobError) -> (Release, &'static str) {
+fn release_for(
+    shared: &Shared,
+    claim: &Claim,
+    stops: &Stops,
+    error: JobError,
+) -> (Release, &'static str) {
     match error {
-        JobError::Cancelled if stops.cancel_requested.load(Ordering::Relaxed) => (Release::Cancel, "cancelled"),
+        JobError::Cancelled if stops.cancel_requested.load(Ordering::Relaxed) => {
+            (Release::Cancel, "cancelled")
+        }
         JobError::Cancelled => (Release::HandOver, "handed over"),
         JobError::Fail(cause) => (Release::Fail(cause), "failed"),
         JobError::Retry(cause) => {
             let exponent = (claim.attempts.max(1) - 1).min(10) as u32;
-            let delay = (shared.settings.retry_base * 2u32.pow(exponent)).min(Duration::from_secs(60));
-            (Release::Retry { error: with_attempt(cause, claim.attempts), delay_secs: delay.as_secs_f64() }, "retrying")
+            let delay =
+                (shared.settings.retry_base * 2u32.pow(exponent)).min(Duration::from_secs(60));
+            (
+                Release::Retry {
+                    error: with_attempt(cause, claim.attempts),
+                    delay_secs: delay.as_secs_f64(),
+                },
+                "retrying",
+            )
         }
     }
 }

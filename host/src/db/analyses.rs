@@ -371,7 +371,8 @@ pub async fn release(
     token: Uuid,
     how: &Release,
 ) -> Result<bool, sqlx::Error> {
-    let free = "lease_owner = null, lease_token = null, lease_expires_at = null, updated_at = now()";
+    let free =
+        "lease_owner = null, lease_token = null, lease_expires_at = null, updated_at = now()";
     let query = match how {
         Release::Fail(error) => sqlx::query(sqlx::AssertSqlSafe(format!(
             "update analyses set status = 'failed', stage = 'failed', error = $3,

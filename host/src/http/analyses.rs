@@ -35,7 +35,7 @@ use crate::tables::TableFormat;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(run))
+        .routes(routes!(run_analysis))
         .routes(routes!(list))
         .routes(routes!(get_analysis))
         .routes(routes!(decomposition))
@@ -94,7 +94,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .ok()
         .filter(|k| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+            ApiError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            )
         })?;
     Ok(Some(key.to_owned()))
 }
@@ -108,7 +111,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         (status = 404, description = "No such plugin", body = Problem),
         (status = 409, description = "The idempotency key was used with another request", body = Problem),
         (status = 422, description = "Unknown source, wrong plugin kind, or params that break the plugin's schema (the field names which)", body = Problem)))]
-async fn run(
+async fn run_analysis(
     State(app): State<AppState>,
     ctx: TenantContext,
     headers: HeaderMap,
@@ -125,7 +128,8 @@ async fn run(
     }
     let resolved = request::resolve(&mut tx, &ctx.config, &app.plugins, &body).await?;
     let model = serde_json::to_value(&resolved.model).map_err(ApiError::internal)?;
-    let preprocessors = serde_json::to_value(&resolved.preprocessors).map_err(ApiError::internal)?;
+    let preprocessors =
+        serde_json::to_value(&resolved.preprocessors).map_err(ApiError::internal)?;
     let new = NewAnalysis {
         source_id: resolved.source.id,
         source_name: &resolved.source.name,
@@ -171,15 +175,18 @@ fn replay(
             "this Idempotency-Key was used with a different request",
         ));
     }
-    Ok((StatusCode::ACCEPTED, Json(Analysis::from_row(existing, true))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Analysis::from_row(existing, true)),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<AnalysisStatus>,
     /// Only analyses of this data source version.
     source_id: Option<Uuid>,
     /// Only analyses of this model.
@@ -192,7 +199,28 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
+/// Where an analysis is in its life.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnalysisStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl AnalysisStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            AnalysisStatus::Queued => "queued",
+            AnalysisStatus::Running => "running",
+            AnalysisStatus::Succeeded => "succeeded",
+            AnalysisStatus::Failed => "failed",
+            AnalysisStatus::Cancelled => "cancelled",
+        }
+    }
+}
 
 /// The tenant's analyses, newest first (without their summaries).
 #[utoipa::path(get, path = "/tenant/analysis", tag = "analyses", security(("bearer" = [])), params(ListQuery),
@@ -204,13 +232,8 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<Analysis>>, ApiError> {
     let (limit, offset) = PageQuery::new(query.limit, query.offset).bounds()?;
-    if let Some(status) = &query.status
-        && !STATUSES.contains(&status.as_str())
-    {
-        return Err(ApiError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
-    }
     let filter = ListFilter {
-        status: query.status.as_deref(),
+        status: query.status.map(AnalysisStatus::as_str),
         source_id: query.source_id,
         model: query.model.as_deref(),
     };
@@ -218,7 +241,10 @@ async fn list(
     let (rows, total) = sql::list(&mut tx, &filter, limit, offset).await?;
     tx.commit().await?;
     Ok(Json(Page {
-        items: rows.into_iter().map(|r| Analysis::from_row(r, false)).collect(),
+        items: rows
+            .into_iter()
+            .map(|r| Analysis::from_row(r, false))
+            .collect(),
         total,
         limit,
         offset,
@@ -227,7 +253,9 @@ async fn list(
 
 async fn load(db: &Db, tenant: TenantId, id: Uuid) -> Result<Analysis, ApiError> {
     let mut tx = db.tenant_tx(tenant).await?;
-    let row = sql::fetch(&mut tx, id).await?.ok_or(ApiError::NotFound("analysis"))?;
+    let row = sql::fetch(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("analysis"))?;
     tx.commit().await?;
     Ok(Analysis::from_row(row, true))
 }
@@ -256,7 +284,12 @@ async fn result_table(
     let bytes = sql::result_part(&mut tx, id, part).await?;
     let status = match &bytes {
         Some(_) => None,
-        None => Some(sql::fetch(&mut tx, id).await?.ok_or(ApiError::NotFound("analysis"))?.status),
+        None => Some(
+            sql::fetch(&mut tx, id)
+                .await?
+                .ok_or(ApiError::NotFound("analysis"))?
+                .status,
+        ),
     };
     tx.commit().await?;
     let Some(bytes) = bytes else {
@@ -326,8 +359,11 @@ async fn events(
     let first = load(&app.db, ctx.tenant_id, id).await?;
     let stream = event_stream(app.db.clone(), ctx.tenant_id, first, changes);
     let closed = app.analyses.events.clone();
-    let stream = futures_util::StreamExt::take_until(stream, Box::pin(async move { closed.closed().await }));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    let stream =
+        futures_util::StreamExt::take_until(stream, Box::pin(async move { closed.closed().await }));
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// How often a stream re-reads its analysis when no change was announced
@@ -444,7 +480,9 @@ async fn cancel(
     let status = match outcome {
         CancelOutcome::NotFound => return Err(ApiError::NotFound("analysis")),
         CancelOutcome::AlreadyEnded => {
-            let row = sql::fetch(&mut tx, id).await?.ok_or(ApiError::NotFound("analysis"))?;
+            let row = sql::fetch(&mut tx, id)
+                .await?
+                .ok_or(ApiError::NotFound("analysis"))?;
             return Err(ApiError::conflict(
                 "analysis_ended",
                 format!("the analysis has already ended ({})", row.status),
@@ -454,7 +492,9 @@ async fn cancel(
         CancelOutcome::Requested => StatusCode::ACCEPTED,
     };
     audit::record(tx.conn(), ctx.audit("analysis.cancel", json!({ "id": id }))).await?;
-    let row = sql::fetch(&mut tx, id).await?.ok_or(ApiError::NotFound("analysis"))?;
+    let row = sql::fetch(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound("analysis"))?;
     tx.commit().await?;
     Ok((status, Json(Analysis::from_row(row, true))))
 }

@@ -328,14 +328,15 @@ async fn delete_source(
     let source = data_sources::fetch(&mut tx, id)
         .await?
         .ok_or(ApiError::NotFound("data source"))?;
-    data_sources::delete(&mut tx, id)
-        .await
-        .on_constraint("analyses_tenant_id_source_id_fkey", |_| {
+    data_sources::delete(&mut tx, id).await.on_constraint(
+        "analyses_tenant_id_source_id_fkey",
+        |_| {
             ApiError::conflict(
                 "source_in_use",
                 "analyses were run on this version; it stays as long as they do",
             )
-        })?;
+        },
+    )?;
     let details = json!({ "id": id, "name": source.name, "version": source.version });
     audit::record(tx.conn(), ctx.audit("data.delete", details)).await?;
     tx.commit().await?;

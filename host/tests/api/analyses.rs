@@ -65,7 +65,10 @@ async fn wait_for(
 }
 
 fn ended(a: &Value) -> bool {
-    matches!(a["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
+    matches!(
+        a["status"].as_str(),
+        Some("succeeded" | "failed" | "cancelled")
+    )
 }
 
 async fn wait_end(app: &TestApp, token: &str, id: &str) -> Value {
@@ -74,7 +77,9 @@ async fn wait_end(app: &TestApp, token: &str, id: &str) -> Value {
 
 /// Reads an event stream to its end: (event name, data) pairs.
 async fn events(app: &TestApp, token: &str, id: &str) -> Vec<(String, Value)> {
-    let mut response = app.get(&format!("/tenant/analysis/{id}/events"), token).await;
+    let mut response = app
+        .get(&format!("/tenant/analysis/{id}/events"), token)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         response.headers()["content-type"]
@@ -129,14 +134,25 @@ fn cli_summary(params: &Value) -> Value {
         .status()
         .unwrap();
     assert!(status.success(), "mmm plugin run");
-    let summary = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&out);
     summary
 }
 
-async fn table(app: &TestApp, token: &str, id: &str, part: &str, accept: &str) -> (StatusCode, Vec<u8>) {
+async fn table(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    part: &str,
+    accept: &str,
+) -> (StatusCode, Vec<u8>) {
     let response = app
-        .request(Method::GET, &format!("/tenant/analysis/{id}/{part}"), Some(token))
+        .request(
+            Method::GET,
+            &format!("/tenant/analysis/{id}/{part}"),
+            Some(token),
+        )
         .header("accept", accept)
         .send()
         .await
@@ -155,7 +171,10 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     let queued = start(&app, analyst, body.clone()).await;
     let id = queued["id"].as_str().unwrap();
     assert_eq!(queued["inputs"]["model"]["name"], "ridge-mmm");
-    assert_eq!(queued["inputs"]["model"]["params"], json!({ "budget": 10000, "seed": 7 }));
+    assert_eq!(
+        queued["inputs"]["model"]["params"],
+        json!({ "budget": 10000, "seed": 7 })
+    );
     assert_eq!(queued["inputs"]["seed"], 7);
     assert_eq!(queued["inputs"]["source"]["id"], source.as_str());
     assert_eq!(queued["inputs"]["digest"].as_str().unwrap().len(), 64);
@@ -163,9 +182,15 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     // Live progress until it ends; a viewer may watch.
     let stream = events(&app, acme.token("viewer"), id).await;
     let (last_name, last) = stream.last().expect("at least the final event").clone();
-    assert_eq!((last_name.as_str(), last["status"].as_str()), ("status", Some("succeeded")), "{stream:?}");
+    assert_eq!(
+        (last_name.as_str(), last["status"].as_str()),
+        ("status", Some("succeeded")),
+        "{stream:?}"
+    );
     assert!(
-        stream.iter().any(|(n, d)| n == "progress" && d["progress"]["stage"] == "fit" && d["progress"]["done"].as_i64() > Some(0)),
+        stream.iter().any(|(n, d)| n == "progress"
+            && d["progress"]["stage"] == "fit"
+            && d["progress"]["done"].as_i64() > Some(0)),
         "fit progress is streamed: {stream:?}"
     );
 
@@ -176,12 +201,21 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     assert!(done["finished_at"].is_string() && done["started_at"].is_string());
     let summary = &done["summary"];
     let expected = cli_summary(&json!({ "budget": 10000, "seed": 7 }));
-    assert_eq!(summary, &expected, "the service fits what `mmm plugin run` fits");
+    assert_eq!(
+        summary, &expected,
+        "the service fits what `mmm plugin run` fits"
+    );
     let channels = summary["channels"].as_array().unwrap();
     assert_eq!(channels.len(), 5);
     for c in channels {
-        let [low, high] = [c["roi_interval"][0].as_f64().unwrap(), c["roi_interval"][1].as_f64().unwrap()];
-        assert!(low <= c["roi"].as_f64().unwrap() && c["roi"].as_f64().unwrap() <= high, "{c}");
+        let [low, high] = [
+            c["roi_interval"][0].as_f64().unwrap(),
+            c["roi_interval"][1].as_f64().unwrap(),
+        ];
+        assert!(
+            low <= c["roi"].as_f64().unwrap() && c["roi"].as_f64().unwrap() <= high,
+            "{c}"
+        );
     }
 
     // Result tables in each format.
@@ -189,13 +223,30 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     assert_eq!(status, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
     let header = csv.lines().next().unwrap();
-    assert!(header.starts_with("date,actual,fitted,baseline"), "{header}");
+    assert!(
+        header.starts_with("date,actual,fitted,baseline"),
+        "{header}"
+    );
     assert_eq!(csv.lines().count(), 157);
-    let (status, json_rows) = table(&app, acme.token("viewer"), id, "response-curves", "application/json").await;
+    let (status, json_rows) = table(
+        &app,
+        acme.token("viewer"),
+        id,
+        "response-curves",
+        "application/json",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let rows: Vec<Value> = serde_json::from_slice(&json_rows).unwrap();
     assert!(rows[0].get("channel").is_some() && rows[0].get("response").is_some());
-    let (_, first_arrow) = table(&app, analyst, id, "decomposition", "application/vnd.apache.arrow.stream").await;
+    let (_, first_arrow) = table(
+        &app,
+        analyst,
+        id,
+        "decomposition",
+        "application/vnd.apache.arrow.stream",
+    )
+    .await;
 
     // The same inputs again: the same digest and byte-identical results.
     let again = start(&app, analyst, body).await;
@@ -206,7 +257,14 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     assert_eq!(rerun["status"], "succeeded");
     assert_eq!(rerun["results_digest"], done["results_digest"]);
     assert_eq!(rerun["summary"].to_string(), done["summary"].to_string());
-    let (_, second_arrow) = table(&app, analyst, again_id, "decomposition", "application/vnd.apache.arrow.stream").await;
+    let (_, second_arrow) = table(
+        &app,
+        analyst,
+        again_id,
+        "decomposition",
+        "application/vnd.apache.arrow.stream",
+    )
+    .await;
     assert_eq!(first_arrow, second_arrow);
     for accept in ["text/csv", "application/vnd.apache.arrow.stream"] {
         assert_eq!(
@@ -216,25 +274,64 @@ async fn an_upload_runs_to_a_summary_equal_to_the_cli_and_reruns_byte_identical(
     }
 
     // Another seed is another search.
-    let other = start(&app, analyst, json!({ "source_id": source, "params": params, "seed": 8, "preprocessors": [] })).await;
+    let other = start(
+        &app,
+        analyst,
+        json!({ "source_id": source, "params": params, "seed": 8, "preprocessors": [] }),
+    )
+    .await;
     assert_ne!(other["inputs"]["digest"], queued["inputs"]["digest"]);
 
     // Listed, filtered; counted in the statistics; the source is now in use.
-    let list: Value = app.get("/tenant/analysis?status=succeeded", analyst).await.json().await.unwrap();
+    let list: Value = app
+        .get("/tenant/analysis?status=succeeded", analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 2);
-    assert!(list["items"][0].get("summary").is_none(), "lists leave summaries out");
-    let by_source: Value = app.get(&format!("/tenant/analysis?source_id={source}&model=ridge-mmm"), analyst).await.json().await.unwrap();
+    assert!(
+        list["items"][0].get("summary").is_none(),
+        "lists leave summaries out"
+    );
+    let by_source: Value = app
+        .get(
+            &format!("/tenant/analysis?source_id={source}&model=ridge-mmm"),
+            analyst,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(by_source["total"], 3);
-    let none: Value = app.get("/tenant/analysis?model=other", analyst).await.json().await.unwrap();
+    let none: Value = app
+        .get("/tenant/analysis?model=other", analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(none["total"], 0);
-    assert_eq!(code(app.get("/tenant/analysis?status=done", analyst).await).await, "invalid_value");
+    assert_eq!(
+        code(app.get("/tenant/analysis?status=done", analyst).await).await,
+        "invalid_query"
+    );
     wait_end(&app, analyst, other["id"].as_str().unwrap()).await;
-    let stats: Value = app.get(&format!("/admin/tenants/{}/statistics", acme.id), &admin).await.json().await.unwrap();
+    let stats: Value = app
+        .get(&format!("/admin/tenants/{}/statistics", acme.id), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats["analyses"], 3);
     assert_eq!(stats["analyses_succeeded"], 3);
     assert_eq!(stats["analysis_results"], 3);
     assert!(stats["plugin_runs"].as_i64().unwrap() >= 3, "{stats}");
-    let deleted = app.delete(&format!("/tenant/data/sources/{source}"), acme.token("data_scientist")).await;
+    let deleted = app
+        .delete(
+            &format!("/tenant/data/sources/{source}"),
+            acme.token("data_scientist"),
+        )
+        .await;
     assert_eq!(deleted.status(), StatusCode::CONFLICT);
     assert_eq!(code(deleted).await, "source_in_use");
 }
@@ -247,22 +344,48 @@ async fn a_pipeline_runs_its_preprocessors_and_the_tenant_defaults_apply() {
     enable(&app, &admin, &acme, "winsorize", true).await;
     let analyst = acme.token("analyst");
     let winsorize = json!({ "name": "winsorize", "params": { "method": "quantile", "lower": 0, "upper": 0.95, "columns": ["tv"] } });
-    let queued = start(&app, analyst, json!({ "source_id": source, "params": { "budget": 500 }, "preprocessors": [winsorize] })).await;
+    let queued = start(
+        &app,
+        analyst,
+        json!({ "source_id": source, "params": { "budget": 500 }, "preprocessors": [winsorize] }),
+    )
+    .await;
     assert_eq!(queued["inputs"]["preprocessors"][0]["name"], "winsorize");
-    assert_eq!(queued["inputs"]["preprocessors"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        queued["inputs"]["preprocessors"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
     let done = wait_end(&app, analyst, queued["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
 
     // Without a list: every enabled preprocessor, with its configured params.
-    let config = json!({ "enabled": true, "config": { "params": { "method": "z-score", "max_z": 3 } } });
-    let set = app.put(&format!("/admin/tenants/{}/features/plugin:winsorize", acme.id), &admin, config).await;
+    let config =
+        json!({ "enabled": true, "config": { "params": { "method": "z-score", "max_z": 3 } } });
+    let set = app
+        .put(
+            &format!("/admin/tenants/{}/features/plugin:winsorize", acme.id),
+            &admin,
+            config,
+        )
+        .await;
     assert_eq!(set.status(), StatusCode::OK);
-    let defaults = start(&app, analyst, json!({ "source_id": source, "params": { "budget": 500 } })).await;
-    assert_eq!(defaults["inputs"]["preprocessors"], json!([{
-        "name": "winsorize", "version": "0.1.0",
-        "sha256": queued["inputs"]["preprocessors"][0]["sha256"],
-        "params": { "method": "z-score", "max_z": 3 }
-    }]));
+    let defaults = start(
+        &app,
+        analyst,
+        json!({ "source_id": source, "params": { "budget": 500 } }),
+    )
+    .await;
+    assert_eq!(
+        defaults["inputs"]["preprocessors"],
+        json!([{
+            "name": "winsorize", "version": "0.1.0",
+            "sha256": queued["inputs"]["preprocessors"][0]["sha256"],
+            "params": { "method": "z-score", "max_z": 3 }
+        }])
+    );
     wait_end(&app, analyst, defaults["id"].as_str().unwrap()).await;
 }
 
@@ -281,34 +404,98 @@ async fn params_are_checked_in_the_host_and_plugins_must_be_enabled() {
             (status, problem["error"].clone())
         }
     };
-    let (status, error) = refused(json!({ "source_id": source, "params": { "budget": "many" } })).await;
-    assert_eq!((status, error["code"].as_str(), error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_params"), Some("params.budget")), "{error}");
+    let (status, error) =
+        refused(json!({ "source_id": source, "params": { "budget": "many" } })).await;
+    assert_eq!(
+        (status, error["code"].as_str(), error["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_params"),
+            Some("params.budget")
+        ),
+        "{error}"
+    );
     let (status, error) = refused(json!({ "source_id": source, "params": { "no_such": 1 } })).await;
-    assert_eq!((status, error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("params")), "{error}");
-    assert!(error["message"].as_str().unwrap().contains("no_such"), "{error}");
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("params")),
+        "{error}"
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("no_such"),
+        "{error}"
+    );
     enable(&app, &admin, &acme, "winsorize", true).await;
     let bad_step = json!([{ "name": "winsorize", "params": { "method": "quantile", "lower": 0, "upper": 0.9, "columns": "tv" } }]);
     let (status, error) = refused(json!({ "source_id": source, "preprocessors": bad_step })).await;
-    assert_eq!((status, error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("preprocessors[0].params.columns")), "{error}");
-    let (status, error) = refused(json!({ "source_id": source, "preprocessors": [{ "name": "impute" }] })).await;
-    assert_eq!((status, error["code"].as_str()), (StatusCode::FORBIDDEN, Some("plugin_disabled")), "{error}");
-    assert!(error["message"].as_str().unwrap().contains("impute"), "names the plugin: {error}");
-    let (status, error) = refused(json!({ "source_id": source, "model": "winsorize", "preprocessors": [] })).await;
-    assert_eq!((status, error["code"].as_str(), error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong_plugin_kind"), Some("model")));
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("preprocessors[0].params.columns")
+        ),
+        "{error}"
+    );
+    let (status, error) =
+        refused(json!({ "source_id": source, "preprocessors": [{ "name": "impute" }] })).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("plugin_disabled")),
+        "{error}"
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("impute"),
+        "names the plugin: {error}"
+    );
+    let (status, error) =
+        refused(json!({ "source_id": source, "model": "winsorize", "preprocessors": [] })).await;
+    assert_eq!(
+        (status, error["code"].as_str(), error["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("wrong_plugin_kind"),
+            Some("model")
+        )
+    );
     let (status, _) = refused(json!({ "source_id": source, "model": "no-such-model" })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, error) = refused(json!({ "source_id": source, "seed": 1, "params": { "seed": 2 }, "preprocessors": [] })).await;
-    assert_eq!((status, error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("seed")));
+    let (status, error) = refused(
+        json!({ "source_id": source, "seed": 1, "params": { "seed": 2 }, "preprocessors": [] }),
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("seed"))
+    );
     let (status, error) = refused(json!({ "source_id": uuid::Uuid::new_v4() })).await;
-    assert_eq!((status, error["code"].as_str(), error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_source"), Some("source_id")));
+    assert_eq!(
+        (status, error["code"].as_str(), error["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("unknown_source"),
+            Some("source_id")
+        )
+    );
     let (status, error) = refused(json!({ "source_id": source, "colour": "red" })).await;
-    assert_eq!((status, error["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("colour")), "{error}");
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("colour")),
+        "{error}"
+    );
     enable(&app, &admin, &acme, "ridge-mmm", false).await;
     let (status, error) = refused(json!({ "source_id": source })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(error["message"].as_str().unwrap().contains("ridge-mmm"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("ridge-mmm"),
+        "{error}"
+    );
     // Nothing was queued by any of these.
-    let list: Value = app.get("/tenant/analysis", analyst).await.json().await.unwrap();
+    let list: Value = app
+        .get("/tenant/analysis", analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0);
 }
 
@@ -325,22 +512,41 @@ async fn an_idempotency_key_returns_the_same_analysis() {
             .json(&body)
             .send()
     };
-    let first: Value = post("retry-1", body.clone()).await.unwrap().json().await.unwrap();
+    let first: Value = post("retry-1", body.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let second = post("retry-1", body.clone()).await.unwrap();
     assert_eq!(second.status(), StatusCode::ACCEPTED);
     let second: Value = second.json().await.unwrap();
     assert_eq!(first["id"], second["id"]);
-    let other = post("retry-1", json!({ "source_id": source, "params": { "budget": 600 } })).await.unwrap();
+    let other = post(
+        "retry-1",
+        json!({ "source_id": source, "params": { "budget": 600 } }),
+    )
+    .await
+    .unwrap();
     assert_eq!(other.status(), StatusCode::CONFLICT);
     assert_eq!(code(other).await, "idempotency_key_reused");
     let bad = post("has space", body.clone()).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list: Value = app.get("/tenant/analysis", analyst).await.json().await.unwrap();
+    let list: Value = app
+        .get("/tenant/analysis", analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 1);
     // Keys are per tenant.
     let (globex, globex_source) = tenant_with_data(&app, &admin, "globex").await;
     let theirs = app
-        .request(Method::POST, "/tenant/analysis/run", Some(globex.token("analyst")))
+        .request(
+            Method::POST,
+            "/tenant/analysis/run",
+            Some(globex.token("analyst")),
+        )
         .header("idempotency-key", "retry-1")
         .json(&json!({ "source_id": globex_source }))
         .send()
@@ -361,22 +567,50 @@ async fn another_tenant_cannot_see_read_stream_or_cancel_an_analysis() {
     let id = queued["id"].as_str().unwrap();
     let theirs = globex.token("tenant_admin");
     for path in ["", "/decomposition", "/response-curves", "/events"] {
-        let response = app.get(&format!("/tenant/analysis/{id}{path}"), theirs).await;
+        let response = app
+            .get(&format!("/tenant/analysis/{id}{path}"), theirs)
+            .await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "GET {path}");
     }
-    let cancel = app.post(&format!("/tenant/analysis/{id}/cancel"), theirs, json!({})).await;
+    let cancel = app
+        .post(&format!("/tenant/analysis/{id}/cancel"), theirs, json!({}))
+        .await;
     assert_eq!(cancel.status(), StatusCode::NOT_FOUND);
-    let list: Value = app.get("/tenant/analysis", theirs).await.json().await.unwrap();
+    let list: Value = app
+        .get("/tenant/analysis", theirs)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0);
-    let on_their_source = app.post("/tenant/analysis/run", theirs, json!({ "source_id": source })).await;
+    let on_their_source = app
+        .post(
+            "/tenant/analysis/run",
+            theirs,
+            json!({ "source_id": source }),
+        )
+        .await;
     assert_eq!(on_their_source.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(on_their_source).await, "unknown_source");
     // Still queued for its owner (no workers here), and theirs to cancel.
-    assert_eq!(analysis(&app, acme.token("viewer"), id).await["status"], "queued");
-    let viewer_cancel = app.post(&format!("/tenant/analysis/{id}/cancel"), acme.token("viewer"), json!({})).await;
+    assert_eq!(
+        analysis(&app, acme.token("viewer"), id).await["status"],
+        "queued"
+    );
+    let viewer_cancel = app
+        .post(
+            &format!("/tenant/analysis/{id}/cancel"),
+            acme.token("viewer"),
+            json!({}),
+        )
+        .await;
     assert_eq!(viewer_cancel.status(), StatusCode::FORBIDDEN);
     let (status, _) = table(&app, acme.token("viewer"), id, "decomposition", "text/csv").await;
-    assert_eq!(status, StatusCode::CONFLICT, "no results before it succeeded");
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "no results before it succeeded"
+    );
 }
 
 #[tokio::test]
@@ -396,27 +630,62 @@ async fn a_queued_analysis_never_starts_and_a_running_fit_stops_when_cancelled()
     // One worker, busy: this one waits in the queue.
     let queued = start(&app, analyst, long).await;
     let queued_id = queued["id"].as_str().unwrap();
-    let cancelled = app.post(&format!("/tenant/analysis/{queued_id}/cancel"), analyst, json!({})).await;
+    let cancelled = app
+        .post(
+            &format!("/tenant/analysis/{queued_id}/cancel"),
+            analyst,
+            json!({}),
+        )
+        .await;
     assert_eq!(cancelled.status(), StatusCode::OK);
     let cancelled: Value = cancelled.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
 
     let asked = Instant::now();
-    let response = app.post(&format!("/tenant/analysis/{running_id}/cancel"), analyst, json!({})).await;
+    let response = app
+        .post(
+            &format!("/tenant/analysis/{running_id}/cancel"),
+            analyst,
+            json!({}),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let stopped = wait_for(&app, analyst, running_id, Duration::from_secs(30), ended).await;
     let took = asked.elapsed();
     assert_eq!(stopped["status"], "cancelled", "{stopped}");
-    assert!(stopped["progress"]["done"].as_i64() < Some(2_000_000), "stopped mid-search");
-    println!("a running fit was cancelled {} ms after the request", took.as_millis());
+    assert!(
+        stopped["progress"]["done"].as_i64() < Some(2_000_000),
+        "stopped mid-search"
+    );
+    println!(
+        "a running fit was cancelled {} ms after the request",
+        took.as_millis()
+    );
 
-    let again = app.post(&format!("/tenant/analysis/{running_id}/cancel"), analyst, json!({})).await;
+    let again = app
+        .post(
+            &format!("/tenant/analysis/{running_id}/cancel"),
+            analyst,
+            json!({}),
+        )
+        .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     // The cancelled queued one never ran, and the worker is free for the next.
     let later = analysis(&app, analyst, queued_id).await;
-    assert_eq!((later["status"].as_str(), later["attempts"].as_i64()), (Some("cancelled"), Some(0)));
-    let next = start(&app, analyst, json!({ "source_id": source, "params": { "budget": 300 }, "preprocessors": [] })).await;
-    assert_eq!(wait_end(&app, analyst, next["id"].as_str().unwrap()).await["status"], "succeeded");
+    assert_eq!(
+        (later["status"].as_str(), later["attempts"].as_i64()),
+        (Some("cancelled"), Some(0))
+    );
+    let next = start(
+        &app,
+        analyst,
+        json!({ "source_id": source, "params": { "budget": 300 }, "preprocessors": [] }),
+    )
+    .await;
+    assert_eq!(
+        wait_end(&app, analyst, next["id"].as_str().unwrap()).await["status"],
+        "succeeded"
+    );
 }
 
 #[tokio::test]
@@ -425,9 +694,20 @@ async fn a_hostile_plugin_fails_its_own_analysis_while_another_tenant_succeeds()
     let admin = app.admin_token().await;
     let (acme, source) = tenant_with_data(&app, &admin, "acme").await;
     let (globex, globex_source) = tenant_with_data(&app, &admin, "globex").await;
-    assert_eq!(publish(&app, "/admin/plugins", &admin, test_plugin("hostile")).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        publish(&app, "/admin/plugins", &admin, test_plugin("hostile"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     let limits = json!({ "enabled": true, "config": { "timeout_secs": 1, "memory_mb": 64 } });
-    let set = app.put(&format!("/admin/tenants/{}/features/plugin:hostile", acme.id), &admin, limits).await;
+    let set = app
+        .put(
+            &format!("/admin/tenants/{}/features/plugin:hostile", acme.id),
+            &admin,
+            limits,
+        )
+        .await;
     assert_eq!(set.status(), StatusCode::OK);
     let analyst = acme.token("analyst");
     let mut hostile = Vec::new();
@@ -440,16 +720,34 @@ async fn a_hostile_plugin_fails_its_own_analysis_while_another_tenant_succeeds()
         let body = json!({ "source_id": source, "preprocessors": [{ "name": "hostile", "params": { "mode": mode } }] });
         hostile.push((start(&app, analyst, body).await, expected));
     }
-    let theirs = start(&app, globex.token("analyst"), json!({ "source_id": globex_source, "params": { "budget": 1000 }, "preprocessors": [] })).await;
+    let theirs = start(
+        &app,
+        globex.token("analyst"),
+        json!({ "source_id": globex_source, "params": { "budget": 1000 }, "preprocessors": [] }),
+    )
+    .await;
     for (queued, expected) in hostile {
         let done = wait_end(&app, analyst, queued["id"].as_str().unwrap()).await;
         assert_eq!(done["status"], "failed", "{done}");
         assert_eq!(done["error"]["fault"], "plugin", "{done}");
         assert_eq!(done["error"]["code"], expected, "{done}");
-        assert!(done["error"]["plugin"].as_str().unwrap().starts_with("hostile@"));
-        assert_eq!(done["attempts"], 1, "the guest's own failure is not retried");
+        assert!(
+            done["error"]["plugin"]
+                .as_str()
+                .unwrap()
+                .starts_with("hostile@")
+        );
+        assert_eq!(
+            done["attempts"], 1,
+            "the guest's own failure is not retried"
+        );
     }
-    let done = wait_end(&app, globex.token("analyst"), theirs["id"].as_str().unwrap()).await;
+    let done = wait_end(
+        &app,
+        globex.token("analyst"),
+        theirs["id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(done["status"], "succeeded", "{done}");
 }
 
@@ -464,7 +762,12 @@ async fn one_tenants_queue_does_not_starve_another_tenant() {
     for _ in 0..8 {
         theirs.push(start(&app, acme.token("analyst"), body.clone()).await);
     }
-    let one = start(&app, globex.token("analyst"), json!({ "source_id": globex_source, "params": { "budget": 20000 }, "preprocessors": [] })).await;
+    let one = start(
+        &app,
+        globex.token("analyst"),
+        json!({ "source_id": globex_source, "params": { "budget": 20000 }, "preprocessors": [] }),
+    )
+    .await;
     let mine = wait_end(&app, globex.token("analyst"), one["id"].as_str().unwrap()).await;
     assert_eq!(mine["status"], "succeeded");
     let mut before = 0;
@@ -477,5 +780,8 @@ async fn one_tenants_queue_does_not_starve_another_tenant() {
     }
     // Two workers: at most the two of acme's already running, and one more
     // finishing meanwhile, end before globex's single analysis.
-    assert!(before <= 3, "{before} of acme's 8 finished before globex's one");
+    assert!(
+        before <= 3,
+        "{before} of acme's 8 finished before globex's one"
+    );
 }

@@ -62,9 +62,21 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ("POST", "/tenant/analysis/run", RUNNERS),
     ("GET", "/tenant/analysis", TENANT_MEMBERS),
     ("GET", "/tenant/analysis/{analysis_id}", TENANT_MEMBERS),
-    ("GET", "/tenant/analysis/{analysis_id}/decomposition", TENANT_MEMBERS),
-    ("GET", "/tenant/analysis/{analysis_id}/response-curves", TENANT_MEMBERS),
-    ("GET", "/tenant/analysis/{analysis_id}/events", TENANT_MEMBERS),
+    (
+        "GET",
+        "/tenant/analysis/{analysis_id}/decomposition",
+        TENANT_MEMBERS,
+    ),
+    (
+        "GET",
+        "/tenant/analysis/{analysis_id}/response-curves",
+        TENANT_MEMBERS,
+    ),
+    (
+        "GET",
+        "/tenant/analysis/{analysis_id}/events",
+        TENANT_MEMBERS,
+    ),
     ("POST", "/tenant/analysis/{analysis_id}/cancel", RUNNERS),
 ];
 

@@ -54,7 +54,11 @@ fn the_summary_and_tables_conform_to_the_shared_contract() {
     let out = fit(r#"{"budget": 600}"#);
     let summary: mmm_sdk::summary::ModelSummary =
         mmm_sdk::serde_json::from_value(out.summary.clone()).expect("conforms");
-    let channels: Vec<&str> = summary.channels.iter().map(|c| c.channel.as_str()).collect();
+    let channels: Vec<&str> = summary
+        .channels
+        .iter()
+        .map(|c| c.channel.as_str())
+        .collect();
     let d: Vec<&str> = out.decomposition.column_names().collect();
     let c: Vec<&str> = out.response_curves.column_names().collect();
     mmm_sdk::summary::check_tables(&d, &c, &channels).unwrap();
