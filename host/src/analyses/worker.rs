@@ -12,6 +12,7 @@ use mmm_runtime::CancelToken;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::events::AnalysisEvents;
 use super::pipeline::{self, JobContext, JobError, ProgressTx};
@@ -162,28 +163,24 @@ struct Stops {
 
 async fn hold_and_run(shared: &Shared, name: &str, claim: Claim) {
     let span = tracing::info_span!("analysis", tenant = %claim.tenant_id, id = %claim.id, attempt = claim.attempts);
-    let _entered = span.enter();
-    let cancel = CancelToken::new();
-    let stops = Arc::new(Stops::default());
-    let (progress, progress_rx) = watch::channel(("starting".to_owned(), 0, 0));
-    let started = Instant::now();
-    let holder = hold(shared, &claim, &cancel, &stops, progress_rx);
-    let run = run_until_handover(shared, &claim, &cancel, &progress);
-    let result = tokio::select! {
-        result = run => result,
-        () = holder => Err(JobError::Cancelled),
-    };
-    let outcome = settle(shared, name, &claim, &stops, result).await;
-    match outcome {
-        Ok(what) => tracing::info!(
-            outcome = what,
-            ms = started.elapsed().as_millis() as u64,
-            "analysis attempt ended"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "recording the end of an analysis attempt failed; its lease will expire and it will be retried")
+    async {
+        let cancel = CancelToken::new();
+        let stops = Arc::new(Stops::default());
+        let (progress, progress_rx) = watch::channel(("starting".to_owned(), 0, 0));
+        let started = Instant::now();
+        let holder = hold(shared, &claim, &cancel, &stops, progress_rx);
+        let run = run_until_handover(shared, &claim, &cancel, &progress);
+        let result = tokio::select! {
+            result = run => result,
+            () = holder => Err(JobError::Cancelled),
+        };
+        match settle(shared, name, &claim, &stops, result).await {
+            Ok(what) => tracing::info!(outcome = what, ms = started.elapsed().as_millis() as u64, "analysis attempt ended"),
+            Err(e) => tracing::warn!(error = %e, "recording the end of an analysis attempt failed; its lease will expire and it will be retried"),
         }
     }
+    .instrument(span)
+    .await
 }
 
 /// Runs the pipeline; once a drain's grace is over, cancels it.
