@@ -119,10 +119,6 @@ impl Analysis {
             updated_at: row.updated_at,
         }
     }
-
-    pub fn is_finished(&self) -> bool {
-        is_final(&self.status)
-    }
 }
 
 /// Whether a status is one an analysis never leaves.

@@ -204,12 +204,6 @@ pub async fn request_cancel(tx: &mut TenantTx, id: Uuid) -> Result<CancelOutcome
     })
 }
 
-/// The stored result of a succeeded analysis.
-#[derive(Debug, sqlx::FromRow)]
-pub struct StoredTable {
-    pub bytes: Vec<u8>,
-}
-
 /// One of the result's tables (`decomposition` or `response_curves`) or its artifact.
 #[tracing::instrument(skip_all, err)]
 pub async fn result_part(
@@ -235,15 +229,6 @@ pub enum ResultPart {
     Decomposition,
     ResponseCurves,
     Artifact,
-}
-
-/// Whether a data source version is named by any analysis.
-#[tracing::instrument(skip_all, err)]
-pub async fn source_in_use(tx: &mut TenantTx, source_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from analyses where source_id = $1")
-        .bind(source_id)
-        .fetch_one(tx.conn())
-        .await
 }
 
 // ---- Writes a worker makes while it holds the lease `token`. ----
