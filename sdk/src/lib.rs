@@ -53,6 +53,7 @@
 //! [`regression`], [`metrics`]) are plain functions over slices and ndarray.
 
 pub mod adstock;
+pub mod allocate;
 mod error;
 #[doc(hidden)]
 pub mod export;
@@ -62,6 +63,7 @@ mod model;
 pub mod params;
 pub mod regression;
 pub mod saturation;
+pub mod scenarios;
 pub mod summary;
 mod table;
 pub mod testing;
