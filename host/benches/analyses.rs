@@ -9,176 +9,18 @@
 //! `cargo bench --profile dev -p mmm-host --bench analyses` (the plugins are
 //! release-built wasm either way; the host's profile matters little here).
 
-use std::time::{Duration, Instant};
+mod support;
 
-use mmm_host::analyses::WorkerSettings;
-use mmm_host::auth::SigningKey;
-use mmm_host::postgres::EmbeddedCluster;
-use mmm_host::postgres::bootstrap::{self, RolePasswords};
-use mmm_host::startup::{Application, Settings};
+use std::time::Instant;
+
 use serde_json::{Value, json};
-
-const EXAMPLE: &str = include_str!("../../examples/synthetic-156w.csv");
-const PASSWORD: &str = "a long enough password";
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {body}");
-        body
-    }
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str, tenant: Option<&str>) -> String {
-    let mut body = json!({ "email": email, "password": PASSWORD });
-    if let Some(t) = tenant {
-        body["tenant"] = json!(t);
-    }
-    let tokens: Value = http
-        .post(format!("{base}/auth/login"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn millis(a: &Value, field: &str) -> f64 {
-    chrono::DateTime::parse_from_rfc3339(a[field].as_str().unwrap())
-        .unwrap()
-        .timestamp_micros() as f64
-        / 1000.0
-}
+use support::{millis, percentile, wait};
 
 #[tokio::main]
 async fn main() {
-    let root = std::env::temp_dir().join(format!("mmm-bench-analyses-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    let cluster = EmbeddedCluster::start(&root.join("pg"), true)
-        .await
-        .expect("start PostgreSQL");
-    let owner_password = mmm_host::secrets::random_token(24);
-    bootstrap::ensure_owner_and_database(
-        cluster.superuser_options("postgres"),
-        "mmm_owner",
-        &owner_password,
-        "mmm",
-    )
-    .await
-    .unwrap();
-    let passwords = RolePasswords {
-        app: mmm_host::secrets::random_token(24),
-        platform: mmm_host::secrets::random_token(24),
-    };
-    let databases = bootstrap::connect(
-        cluster.connect_options("mmm_owner", &owner_password, "mmm"),
-        &passwords,
-        20,
-    )
-    .await
-    .unwrap();
-    let settings = Settings {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        base_domain: None,
-        signing_key: SigningKey::from_secret(mmm_host::secrets::random_token(32).as_bytes())
-            .unwrap(),
-        previous_keys: vec![],
-        access_token_ttl: Duration::from_secs(3600),
-        refresh_token_ttl: Duration::from_secs(3600),
-        policy_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies"),
-        tenant_cache_ttl: Duration::from_secs(3600),
-        plugin_cache_dir: Some(root.join("plugin-cache")),
-        plugin_keep_resident: 96 << 20,
-        tables: mmm_host::tables::TableReader::default(),
-        workers: WorkerSettings {
-            count: 2,
-            ..WorkerSettings::default()
-        },
-    };
-    let app = Application::build(settings, databases.clone())
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    mmm_host::http::auth::create_platform_admin(&databases.db, "root@bench.test", PASSWORD.into())
-        .await
-        .unwrap();
-    let http = reqwest::Client::new();
-    let admin = Client {
-        token: login(&http, &base, "root@bench.test", None).await,
-        http: http.clone(),
-        base: base.clone(),
-    };
-    let tenant = admin
-        .send(
-            reqwest::Method::POST,
-            "/admin/tenants",
-            Some(json!({ "slug": "bench", "name": "Bench" })),
-        )
-        .await;
-    let tenant_id = tenant["id"].as_str().unwrap().to_owned();
-    let user = json!({ "email": "ds@bench.test", "password": PASSWORD, "role": "data_scientist" });
-    admin
-        .send(
-            reqwest::Method::POST,
-            &format!("/admin/tenants/{tenant_id}/users"),
-            Some(user),
-        )
-        .await;
-    for (key, config) in [
-        ("plugin:ridge-mmm", json!({})),
-        ("analyses", json!({ "max_running": 2 })),
-    ] {
-        let body = json!({ "enabled": true, "config": config });
-        admin
-            .send(
-                reqwest::Method::PUT,
-                &format!("/admin/tenants/{tenant_id}/features/{key}"),
-                Some(body),
-            )
-            .await;
-    }
-    let ds = Client {
-        token: login(&http, &base, "ds@bench.test", Some("bench")).await,
-        http: http.clone(),
-        base: base.clone(),
-    };
     let roles: Value = serde_json::from_str(include_str!("../../examples/roles.json")).unwrap();
-    let meta = json!({ "name": "example", "roles": roles });
-    let source: Value = http
-        .post(format!("{base}/tenant/data/upload"))
-        .bearer_auth(&ds.token)
-        .query(&[("meta", meta.to_string())])
-        .header("content-type", "text/csv")
-        .body(EXAMPLE)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bench = support::start("analyses", 2, support::EXAMPLE, roles).await;
+    let (ds, source) = (&bench.ds, &bench.source);
     let run = json!({ "source_id": source["id"], "preprocessors": [] });
 
     // Warm-up: compiles (or loads) the component once.
@@ -189,7 +31,7 @@ async fn main() {
             Some(run.clone()),
         )
         .await;
-    wait(&ds, warm["id"].as_str().unwrap()).await;
+    wait(ds, warm["id"].as_str().unwrap()).await;
 
     let mut latencies = Vec::new();
     let mut fits = Vec::new();
@@ -202,7 +44,7 @@ async fn main() {
                 Some(run.clone()),
             )
             .await;
-        let done = wait(&ds, queued["id"].as_str().unwrap()).await;
+        let done = wait(ds, queued["id"].as_str().unwrap()).await;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         fits.push(done["fit_ms"].as_f64().unwrap());
     }
@@ -230,7 +72,7 @@ async fn main() {
     }
     let mut done = Vec::new();
     for id in &ids {
-        done.push(wait(&ds, id).await);
+        done.push(wait(ds, id).await);
     }
     let first_start = done
         .iter()
@@ -263,7 +105,7 @@ async fn main() {
     let rounds = 200;
     let started = Instant::now();
     for _ in 0..rounds {
-        let mut tx = databases.db.platform_tx().await.unwrap();
+        let mut tx = bench.databases.db.platform_tx().await.unwrap();
         mmm_host::db::queue::reap(&mut tx).await.unwrap();
         let claim = mmm_host::db::queue::claim(&mut tx, "bench", 30.0, 2)
             .await
@@ -275,26 +117,5 @@ async fn main() {
         "queue: reap + claim transaction {:.2} ms each ({rounds} rounds)",
         started.elapsed().as_secs_f64() * 1000.0 / rounds as f64
     );
-    let _ = cluster.stop().await;
-    let _ = std::fs::remove_dir_all(&root);
-}
-
-async fn wait(client: &Client, id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let a = client
-            .send(
-                reqwest::Method::GET,
-                &format!("/tenant/analysis/{id}"),
-                None,
-            )
-            .await;
-        match a["status"].as_str() {
-            Some("succeeded") => return a,
-            Some("failed" | "cancelled") => panic!("{a}"),
-            _ => {}
-        }
-        assert!(started.elapsed() < Duration::from_secs(600), "{a}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    bench.stop().await;
 }

@@ -23,6 +23,8 @@ pub mod plugins;
 pub mod postgres;
 /// casbin RBAC over route templates.
 pub mod rbac;
+/// Recommendations: budget allocations optimised over a model's `predict`.
+pub mod recommendations;
 /// Roles and tenant status.
 pub mod roles;
 /// Generated secrets kept in the data dir.

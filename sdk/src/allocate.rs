@@ -42,6 +42,8 @@
 
 mod local;
 mod problem;
+#[cfg(test)]
+mod properties;
 mod search;
 mod target;
 

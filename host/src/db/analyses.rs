@@ -159,6 +159,17 @@ pub async fn list(
     Ok((items, total))
 }
 
+/// The tenant's most recently finished succeeded analysis.
+#[tracing::instrument(skip_all, err)]
+pub async fn latest_succeeded(tx: &mut TenantTx) -> Result<Option<AnalysisRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from {FROM} where a.status = 'succeeded'
+         order by a.finished_at desc nulls last, a.created_at desc, a.id limit 1"
+    )))
+    .fetch_optional(tx.conn())
+    .await
+}
+
 /// What a cancel request did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOutcome {

@@ -10,6 +10,7 @@ pub mod features;
 pub mod platform_admins;
 pub mod plugins;
 pub mod queue;
+pub mod recommendations;
 pub mod refresh_tokens;
 pub mod statistics;
 pub mod tenants;

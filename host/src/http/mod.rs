@@ -14,6 +14,7 @@ pub mod nul;
 pub mod openapi;
 pub mod pagination;
 pub mod plugins;
+pub mod recommendations;
 pub mod state;
 pub mod tables;
 pub mod tenant;
@@ -48,6 +49,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .merge(data::router())
         .merge(dashboard::router())
         .merge(analyses::router())
+        .merge(recommendations::router())
         .split_for_parts();
     (router, openapi::finish(api))
 }

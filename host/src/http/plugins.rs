@@ -66,7 +66,7 @@ impl From<RegistryError> for ApiError {
 
 /// A guest's failure is the caller's to see (422, naming plugin and cause);
 /// a host failure stays opaque.
-fn call_error(e: RuntimeError) -> ApiError {
+pub(super) fn call_error(e: RuntimeError) -> ApiError {
     if e.fault() == Fault::Host {
         return ApiError::internal(e);
     }

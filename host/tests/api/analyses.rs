@@ -14,7 +14,11 @@ use crate::helpers::{TestApp, TestTenant, code};
 use crate::plugins::{enable, publish, test_plugin};
 
 /// A tenant with every role, ridge-mmm on, and the example uploaded.
-async fn tenant_with_data(app: &TestApp, admin: &str, slug: &str) -> (TestTenant, String) {
+pub(crate) async fn tenant_with_data(
+    app: &TestApp,
+    admin: &str,
+    slug: &str,
+) -> (TestTenant, String) {
     let tenant = app.tenant_with_every_role(admin, slug).await;
     enable(app, admin, &tenant, "ridge-mmm", true).await;
     let response = upload(
@@ -30,7 +34,7 @@ async fn tenant_with_data(app: &TestApp, admin: &str, slug: &str) -> (TestTenant
     (tenant, source["id"].as_str().unwrap().to_owned())
 }
 
-async fn start(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn start(app: &TestApp, token: &str, body: Value) -> Value {
     let response = app.post("/tenant/analysis/run", token, body.clone()).await;
     let status = response.status();
     let answer: Value = response.json().await.unwrap();
@@ -71,7 +75,7 @@ fn ended(a: &Value) -> bool {
     )
 }
 
-async fn wait_end(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn wait_end(app: &TestApp, token: &str, id: &str) -> Value {
     wait_for(app, token, id, Duration::from_secs(120), ended).await
 }
 

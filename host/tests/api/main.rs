@@ -13,5 +13,6 @@ mod data;
 mod isolation;
 mod plugins;
 mod rbac;
+mod recommendations;
 mod tokens;
 mod untrusted_input;

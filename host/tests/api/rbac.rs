@@ -78,6 +78,14 @@ const TABLE: &[(&str, &str, &[&str])] = &[
         TENANT_MEMBERS,
     ),
     ("POST", "/tenant/analysis/{analysis_id}/cancel", RUNNERS),
+    ("GET", "/tenant/recommendations", TENANT_MEMBERS),
+    ("POST", "/tenant/recommendations", RUNNERS),
+    ("GET", "/tenant/recommendations/saved", TENANT_MEMBERS),
+    (
+        "GET",
+        "/tenant/recommendations/{recommendation_id}",
+        TENANT_MEMBERS,
+    ),
 ];
 
 fn router_routes() -> BTreeSet<(String, String)> {
