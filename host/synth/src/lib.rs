@@ -7,6 +7,12 @@
 //! [`Truth`]. Everything follows from [`SynthConfig::seed`]: the same config
 //! gives bit-identical data on every platform.
 //!
+//! The truth also answers questions about spend that never happened:
+//! [`ChannelTruth::response`] and [`Dataset::true_media_response`] evaluate
+//! the true curves (inflexion held where the history put it) on any spend,
+//! and [`Dataset::true_optimum`] finds the best allocation of a budget by
+//! exhaustive grid search, the yardstick for a budget optimiser's advice.
+//!
 //! ```
 //! let data = mmm_synth::generate(&mmm_synth::SynthConfig { seed: 7, ..Default::default() });
 //! assert_eq!(data.dates.len(), 156);
@@ -18,12 +24,14 @@
 //! ```
 
 mod media;
+mod optimum;
 mod output;
 mod rng;
 mod truth;
 
 use chrono::{Datelike, NaiveDate};
 
+pub use optimum::{OptimumError, TrueOptimum};
 pub use output::Roles;
 pub use truth::{BaselineTruth, ChannelTruth, Truth};
 

@@ -1,5 +1,8 @@
 //! The true media response: Robyn's recursive geometric adstock followed by
 //! a Hill curve whose inflexion sits at `gamma` of the adstocked range.
+//! [`adstock`] and [`hill`] are the two steps on their own, for evaluating
+//! the response with the inflexion held at the absolute value it took on the
+//! generated history (what the truth's response to other spend means).
 //!
 //! Written independently of the SDK's transforms on purpose: the accuracy
 //! tests fit the SDK-based model to this data, so a shared bug cannot cancel out.
@@ -24,30 +27,40 @@ pub(crate) struct Applied {
 
 impl Response {
     pub(crate) fn apply(&self, spend: &[f64]) -> Applied {
-        let mut adstocked = Vec::with_capacity(spend.len());
-        let mut carry = 0.0;
-        for &x in spend {
-            carry = x + self.theta * carry;
-            adstocked.push(carry);
-        }
+        let adstocked = adstock(self.theta, spend);
         let min = adstocked.iter().copied().fold(f64::INFINITY, f64::min);
         let max = adstocked.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let inflexion = (1.0 - self.gamma) * min + self.gamma * max;
         let saturated = adstocked
             .iter()
-            .map(|&a| {
-                if a <= 0.0 {
-                    0.0
-                } else {
-                    a.powf(self.alpha) / (a.powf(self.alpha) + inflexion.powf(self.alpha))
-                }
-            })
+            .map(|&a| hill(a, self.alpha, inflexion))
             .collect();
         Applied {
             adstocked,
             saturated,
             inflexion,
         }
+    }
+}
+
+/// Geometric adstock `a_t = x_t + theta a_{t-1}`, carryover from zero.
+pub(crate) fn adstock(theta: f64, spend: &[f64]) -> Vec<f64> {
+    let mut adstocked = Vec::with_capacity(spend.len());
+    let mut carry = 0.0;
+    for &x in spend {
+        carry = x + theta * carry;
+        adstocked.push(carry);
+    }
+    adstocked
+}
+
+/// Hill saturation of adstock `a` with shape `alpha` and absolute
+/// `inflexion`, in `[0, 1)`; zero for `a <= 0`.
+pub(crate) fn hill(a: f64, alpha: f64, inflexion: f64) -> f64 {
+    if a <= 0.0 {
+        0.0
+    } else {
+        a.powf(alpha) / (a.powf(alpha) + inflexion.powf(alpha))
     }
 }
 

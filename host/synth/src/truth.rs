@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::media::{adstock, hill};
+
 /// Everything that generated a dataset, and what it implies per channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Truth {
@@ -68,4 +70,23 @@ pub struct ChannelTruth {
     pub effect_share: f64,
     /// Channel's share of the total media spend.
     pub spend_share: f64,
+}
+
+impl ChannelTruth {
+    /// The channel's true contribution per period to `spend`, carryover
+    /// starting at zero: `coefficient * hill(adstock(spend))` with this
+    /// truth's `theta`, `alpha` and absolute `inflexion`.
+    ///
+    /// The inflexion stays the one the generated history set. Generation
+    /// derives it from the history's adstocked range (Robyn's `gamma`), but
+    /// that range is a property of the data, not of the channel: deriving it
+    /// afresh from other spend would move the curve with every scenario.
+    /// On the generated history this reproduces `Dataset::contributions`
+    /// bit for bit.
+    pub fn response(&self, spend: &[f64]) -> Vec<f64> {
+        adstock(self.theta, spend)
+            .into_iter()
+            .map(|a| self.coefficient * hill(a, self.alpha, self.inflexion))
+            .collect()
+    }
 }

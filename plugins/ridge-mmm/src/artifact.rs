@@ -1,16 +1,23 @@
 //! What `predict` needs, and nothing else: the fitted transforms and
-//! coefficients, the calendar, control means and each channel's historical
-//! spend pattern (for scenarios given as totals).
+//! coefficients, the calendar, control means, each channel's historical
+//! spend pattern (for scenarios given as totals) and the media response of
+//! every plausible model (for the intervals).
 
 use mmm_sdk::prelude::*;
 use mmm_sdk::saturation::Hill;
 
 use crate::data::{BaselineDesign, Calendar, Input};
 use crate::evaluate::Fitted;
+use crate::report::Z_90;
 use crate::transform::AdstockHyper;
 
-/// Bumped whenever the artifact's meaning changes.
-pub const ARTIFACT_VERSION: u32 = 1;
+/// Bumped whenever the artifact's meaning changes. Version 2 added
+/// [`Artifact::plausible`]; `predict` still reads version 1 (stored by
+/// earlier analyses), whose intervals are then the point.
+pub const ARTIFACT_VERSION: u32 = 2;
+
+/// The oldest artifact version `predict` reads.
+pub const OLDEST_ARTIFACT_VERSION: u32 = 1;
 
 /// A fitted ridge MMM.
 #[artifact]
@@ -30,6 +37,73 @@ pub struct Artifact {
     pub channels: Vec<ChannelArtifact>,
     /// Baseline (everything but media) summed over the fitted history.
     pub baseline_history_total: f64,
+    /// The front models that fit about as well as the pick (the pick
+    /// included), which give the ROI intervals of the summary and the
+    /// intervals of `predict`. Only their media response is kept: the
+    /// intervals are of what spend changes, and their channels' spend
+    /// history is the pick's. Empty in version 1 artifacts.
+    #[serde(default)]
+    pub plausible: Vec<PlausibleModel>,
+}
+
+/// One plausible model's media response, channels in the artifact's order.
+#[artifact]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlausibleModel {
+    pub channels: Vec<PlausibleChannel>,
+}
+
+/// One channel of a plausible model: its transforms and coefficient, and the
+/// coefficient's 90% interval from its standard error with the transforms
+/// held fixed (as the summary's ROI intervals take it), not below zero.
+#[artifact]
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlausibleChannel {
+    pub adstock: AdstockHyper,
+    /// Kernel weights of a Weibull adstock (empty for geometric).
+    pub kernel: Vec<f64>,
+    pub alpha: f64,
+    pub inflexion: f64,
+    pub coefficient: f64,
+    pub coefficient_low: f64,
+    pub coefficient_high: f64,
+}
+
+impl PlausibleChannel {
+    pub fn response(&self) -> Response<'_> {
+        Response {
+            adstock: self.adstock,
+            kernel: &self.kernel,
+            alpha: self.alpha,
+            inflexion: self.inflexion,
+        }
+    }
+}
+
+/// A channel's media transform, from spend to the saturated series the
+/// coefficient multiplies: what the pick and the plausible models share
+/// the code for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Response<'a> {
+    pub adstock: AdstockHyper,
+    pub kernel: &'a [f64],
+    pub alpha: f64,
+    pub inflexion: f64,
+}
+
+impl Response<'_> {
+    pub fn hill(&self) -> Result<Hill> {
+        Hill::new(self.alpha, self.inflexion).map_err(|e| Error::invalid_input(e.to_string()))
+    }
+
+    /// Adstocks `x` into `out` (carryover starts at zero).
+    pub fn adstock_into(&self, x: &[f64], out: &mut [f64]) -> Result<()> {
+        let result = match self.adstock {
+            AdstockHyper::Geometric { theta } => mmm_sdk::adstock::geometric_into(x, out, theta),
+            _ => mmm_sdk::adstock::convolve_into(x, out, self.kernel),
+        };
+        result.map_err(|e| Error::invalid_input(e.to_string()))
+    }
 }
 
 /// A control's coefficient and the mean used when a scenario omits it.
@@ -57,17 +131,22 @@ pub struct ChannelArtifact {
 }
 
 impl ChannelArtifact {
+    pub fn response(&self) -> Response<'_> {
+        Response {
+            adstock: self.adstock,
+            kernel: &self.kernel,
+            alpha: self.alpha,
+            inflexion: self.inflexion,
+        }
+    }
+
     pub fn hill(&self) -> Result<Hill> {
-        Hill::new(self.alpha, self.inflexion).map_err(|e| Error::invalid_input(e.to_string()))
+        self.response().hill()
     }
 
     /// Adstocks `x` into `out` (carryover starts at zero).
     pub fn adstock_into(&self, x: &[f64], out: &mut [f64]) -> Result<()> {
-        let result = match self.adstock {
-            AdstockHyper::Geometric { theta } => mmm_sdk::adstock::geometric_into(x, out, theta),
-            _ => mmm_sdk::adstock::convolve_into(x, out, &self.kernel),
-        };
-        result.map_err(|e| Error::invalid_input(e.to_string()))
+        self.response().adstock_into(x, out)
     }
 
     /// Adstocked value of one unit of spend per period held forever.
@@ -79,8 +158,37 @@ impl ChannelArtifact {
     }
 }
 
+impl PlausibleModel {
+    pub fn new(fitted: &Fitted) -> Self {
+        let channels = (0..fitted.hypers.len())
+            .map(|i| {
+                let coefficient = fitted.coefficients.media[i];
+                let spread = Z_90 * fitted.media_se[i];
+                PlausibleChannel {
+                    adstock: fitted.hypers[i].adstock,
+                    kernel: fitted.kernels[i].clone(),
+                    alpha: fitted.hypers[i].alpha,
+                    inflexion: fitted.applied[i].hill.inflexion(),
+                    coefficient,
+                    coefficient_low: (coefficient - spread).max(0.0),
+                    coefficient_high: coefficient + spread,
+                }
+            })
+            .collect();
+        Self { channels }
+    }
+}
+
 impl Artifact {
-    pub fn new(input: &Input, roles: &Roles, design: &BaselineDesign, fitted: &Fitted) -> Self {
+    /// The artifact of `fitted`, with `plausible` the models its intervals
+    /// come from (`fitted` among them).
+    pub fn new(
+        input: &Input,
+        roles: &Roles,
+        design: &BaselineDesign,
+        fitted: &Fitted,
+        plausible: Vec<PlausibleModel>,
+    ) -> Self {
         let c = &fitted.coefficients;
         let width = design.calendar.width();
         let baseline_history_total = (0..input.len())
@@ -128,6 +236,7 @@ impl Artifact {
             controls,
             channels,
             baseline_history_total,
+            plausible,
         }
     }
 

@@ -51,6 +51,11 @@
 //! scenario, a column per channel with total spend → `<kpi>`, `baseline`,
 //! `<channel>_contribution` per row. Per period: add the fit's date column
 //! (and optionally `scenario` and control columns) → the same per row.
+//! Each KPI and contribution also gets `_low` and `_high` columns: the
+//! range over the plausible models and their coefficients' 90% intervals,
+//! in the totals form of the change from the fitted history (so empty at
+//! the historical allocation). Rows whose optional `interval` column is 0
+//! get the point there, at the cost of a point prediction.
 
 pub mod active_set;
 pub mod artifact;
@@ -136,8 +141,10 @@ pub fn fit(
     // The pick is one of the plausible models: each is refitted once.
     let mut chosen = None;
     let mut intervals = vec![[f64::INFINITY, f64::NEG_INFINITY]; input.media.len()];
+    let mut plausible_models = Vec::with_capacity(selection.plausible.len());
     for &i in &selection.plausible {
         let plausible = evaluator.fitted(&archive.genes[i])?;
+        plausible_models.push(artifact::PlausibleModel::new(&plausible));
         for (iv, s) in intervals
             .iter_mut()
             .zip(report::channel_stats(&input, &plausible))
@@ -149,7 +156,7 @@ pub fn fit(
         }
     }
     let chosen = chosen.expect("the pick is among the plausible models");
-    let artifact = Artifact::new(&input, roles, &design, &chosen);
+    let artifact = Artifact::new(&input, roles, &design, &chosen, plausible_models);
     let stats = report::SearchStats {
         candidates: archive.genes.len(),
         pareto_size: selection.front.len(),

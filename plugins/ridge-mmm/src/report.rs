@@ -24,7 +24,7 @@ fn low_spend_periods(spend: &[f64]) -> usize {
 }
 
 /// Two-sided 90% normal quantile.
-const Z_90: f64 = 1.644_853_626_951_472_2;
+pub const Z_90: f64 = 1.644_853_626_951_472_2;
 
 /// Per-channel totals over all periods.
 #[derive(Debug, Clone, PartialEq)]
