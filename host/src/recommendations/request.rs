@@ -108,11 +108,16 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> Recommendati
     }
 }
 
+/// The largest amount a budget or bound may name: ten trillion, far above
+/// any media plan and far below where whole cents stop fitting an `i64` sum.
+pub const MAX_AMOUNT: f64 = 1e13;
+
 fn non_negative(field: String, value: Option<f64>) -> Result<Option<f64>, RecommendationError> {
     match value {
-        Some(v) if !v.is_finite() || v < 0.0 => {
-            Err(invalid(field, "must be a finite number of at least 0"))
-        }
+        Some(v) if !v.is_finite() || !(0.0..=MAX_AMOUNT).contains(&v) => Err(invalid(
+            field,
+            format!("must be a number from 0 to {MAX_AMOUNT:e}"),
+        )),
         other => Ok(other),
     }
 }
@@ -216,6 +221,12 @@ pub fn resolve(
             let u = max.unwrap_or(current[c] * max_relative.unwrap_or(DEFAULT_MAX_RELATIVE));
             (l, u, BoundKind::Range)
         };
+        if u > MAX_AMOUNT {
+            return Err(invalid(
+                field(if max.is_some() { "max" } else { "max_relative" }),
+                format!("`{name}`: the maximum {u:e} is above {MAX_AMOUNT:e}"),
+            ));
+        }
         if l > u + 1e-9 {
             return Err(invalid(
                 field("min"),

@@ -304,6 +304,16 @@ async fn bad_requests_name_the_fault_store_nothing_and_tenants_stay_apart() {
         ),
         (json!({ "budget": 1e12 }), "infeasible_bounds", "budget"),
         (json!({ "budget": -5 }), "invalid_value", "budget"),
+        (
+            json!({ "bounds": { "tv": { "max": 1e300 } } }),
+            "invalid_value",
+            "bounds.tv.max",
+        ),
+        (
+            json!({ "bounds": { "tv": { "max_relative": 1e300 } } }),
+            "invalid_value",
+            "bounds.tv.max_relative",
+        ),
         (json!({ "target": 2 }), "invalid_value", "target"),
         (
             json!({ "objective": "target_roi" }),

@@ -7,14 +7,14 @@ use thiserror::Error;
 /// (by index) or the totals at fault, so the host can say which and why.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum Infeasible {
-    /// A bound, the budget or the current spend is NaN or infinite.
-    #[error("channel {channel}: a bound or the current spend is not a finite number")]
+    /// A bound or the current spend is NaN, infinite or above 10^15.
+    #[error("channel {channel}: a bound or the current spend is not a finite number up to 1e15")]
     NotFinite {
         /// The channel's index.
         channel: usize,
     },
-    /// The budget is not a finite non-negative number.
-    #[error("the budget must be a finite non-negative number")]
+    /// The budget is not a number from 0 to 10^15.
+    #[error("the budget must be a number from 0 to 1e15")]
     Budget,
     /// A minimum below zero.
     #[error("channel {channel}: the minimum is negative")]
@@ -100,11 +100,14 @@ impl Problem {
                 });
             }
         }
-        if !budget.is_finite() || budget < 0.0 {
+        // Whole cents of every amount must sum without overflowing an i64.
+        const LARGEST: f64 = 1e15;
+        if !budget.is_finite() || !(0.0..=LARGEST).contains(&budget) {
             return Err(Infeasible::Budget);
         }
         for c in 0..channels {
-            if !(lower[c].is_finite() && upper[c].is_finite() && current[c].is_finite()) {
+            let amounts = [lower[c], upper[c], current[c]];
+            if !amounts.iter().all(|v| v.is_finite() && *v <= LARGEST) {
                 return Err(Infeasible::NotFinite { channel: c });
             }
             if lower[c] < 0.0 {
