@@ -354,10 +354,20 @@ mod tests {
             lines[0].starts_with("revenue,baseline,tv_contribution"),
             "{csv}"
         );
-        // No spend: the prediction is the baseline alone.
+        // No spend: the prediction is the baseline alone, and every channel
+        // contributes nothing (its interval, away from history, is not empty).
+        let header: Vec<&str> = lines[0].split(',').collect();
         let zero: Vec<f64> = lines[1].split(',').map(|v| v.parse().unwrap()).collect();
         assert_eq!(zero[0], zero[1], "{csv}");
-        assert!(zero[2..].iter().all(|&c| c == 0.0), "{csv}");
+        for (name, value) in header.iter().zip(&zero) {
+            if name.ends_with("_contribution") {
+                assert_eq!(*value, 0.0, "{name}: {csv}");
+            }
+        }
+        assert!(
+            header.contains(&"revenue_low") && header.contains(&"revenue_high"),
+            "{csv}"
+        );
 
         let missing = dir.join("missing.csv");
         std::fs::write(&missing, "tv,search\n1,2\n").unwrap();

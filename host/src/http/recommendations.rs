@@ -24,8 +24,8 @@ use crate::recommendations::{Recommendation, RecommendationError, Recommendation
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(default_recommendation, create))
-        .routes(routes!(list))
+        .routes(routes!(default_recommendation, create_recommendation))
+        .routes(routes!(list_recommendations))
         .routes(routes!(get_recommendation))
 }
 
@@ -149,7 +149,7 @@ async fn default_recommendation(
         (status = 404, description = "No such analysis in this tenant", body = Problem),
         (status = 409, description = "The analysis has not succeeded", body = Problem),
         (status = 422, description = "A bound, budget, horizon or target that is invalid or infeasible (the field names which)", body = Problem)))]
-async fn create(
+async fn create_recommendation(
     State(app): State<AppState>,
     ctx: TenantContext,
     Json(body): Json<RecommendationRequest>,
@@ -189,7 +189,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses((status = 200, description = "A page of recommendations", body = Page<Recommendation>),
         (status = 422, description = "Paging out of range", body = Problem)))]
-async fn list(
+async fn list_recommendations(
     State(app): State<AppState>,
     ctx: TenantContext,
     Query(query): Query<ListQuery>,
