@@ -238,10 +238,12 @@ impl Pattern {
 /// interval keep the point at both ends.
 struct Answer {
     kpi: Vec<f64>,
-    kpi_interval: Vec<[f64; 2]>,
+    kpi_low: Vec<f64>,
+    kpi_high: Vec<f64>,
     baseline: Vec<f64>,
     contributions: Vec<Vec<f64>>,
-    contribution_intervals: Vec<Vec<[f64; 2]>>,
+    contribution_low: Vec<Vec<f64>>,
+    contribution_high: Vec<Vec<f64>>,
 }
 
 impl Answer {
@@ -249,41 +251,57 @@ impl Answer {
         let rows = baseline.len();
         Self {
             kpi: vec![0.0; rows],
-            kpi_interval: vec![[0.0; 2]; rows],
+            kpi_low: vec![0.0; rows],
+            kpi_high: vec![0.0; rows],
             baseline,
             contributions: vec![vec![0.0; rows]; channels],
-            contribution_intervals: vec![vec![[0.0; 2]; rows]; channels],
+            contribution_low: vec![vec![0.0; rows]; channels],
+            contribution_high: vec![vec![0.0; rows]; channels],
         }
     }
 
-    /// Sums row `r`'s KPI and widens its point by the deviations (zero for
-    /// rows without an interval). A contribution is never negative.
-    fn finish_row(&mut self, r: usize, kpi: [f64; 2], channels: &[[f64; 2]]) {
-        self.kpi[r] = self.baseline[r] + self.contributions.iter().map(|c| c[r]).sum::<f64>();
-        self.kpi_interval[r] = [self.kpi[r] + kpi[0], self.kpi[r] + kpi[1]];
-        for ((c, iv), d) in self
+    /// Sums row `r`'s KPI and widens its point by the deviations, if any.
+    /// A contribution is never negative.
+    fn finish_row(&mut self, r: usize, deviations: Option<([f64; 2], &[[f64; 2]])>) {
+        let kpi = self.baseline[r] + self.contributions.iter().map(|c| c[r]).sum::<f64>();
+        self.kpi[r] = kpi;
+        let channels = self
             .contributions
             .iter()
-            .zip(&mut self.contribution_intervals)
-            .zip(channels)
-        {
-            iv[r] = [upper(c[r] + d[0], 0.0), c[r] + d[1]];
+            .zip(&mut self.contribution_low)
+            .zip(&mut self.contribution_high);
+        match deviations {
+            Some((d, channel_deviations)) => {
+                (self.kpi_low[r], self.kpi_high[r]) = (kpi + d[0], kpi + d[1]);
+                for (((c, low), high), d) in channels.zip(channel_deviations) {
+                    (low[r], high[r]) = (upper(c[r] + d[0], 0.0), c[r] + d[1]);
+                }
+            }
+            None => {
+                (self.kpi_low[r], self.kpi_high[r]) = (kpi, kpi);
+                for ((c, low), high) in channels {
+                    (low[r], high[r]) = (c[r], c[r]);
+                }
+            }
         }
     }
 
     fn write(self, artifact: &Artifact, out: &mut Table) -> Result<()> {
-        let ends = |iv: &[[f64; 2]], end: usize| iv.iter().map(|v| v[end]).collect::<Vec<_>>();
         out.set_f64(&artifact.kpi, self.kpi)?;
         out.set_f64(BASELINE_COLUMN, self.baseline)?;
         for (channel, c) in artifact.channels.iter().zip(self.contributions) {
             out.set_f64(&contribution_column(&channel.name), c)?;
         }
-        out.set_f64(&low_column(&artifact.kpi), ends(&self.kpi_interval, 0))?;
-        out.set_f64(&high_column(&artifact.kpi), ends(&self.kpi_interval, 1))?;
-        for (channel, iv) in artifact.channels.iter().zip(&self.contribution_intervals) {
+        out.set_f64(&low_column(&artifact.kpi), self.kpi_low)?;
+        out.set_f64(&high_column(&artifact.kpi), self.kpi_high)?;
+        let ends = self
+            .contribution_low
+            .into_iter()
+            .zip(self.contribution_high);
+        for (channel, (low, high)) in artifact.channels.iter().zip(ends) {
             let column = contribution_column(&channel.name);
-            out.set_f64(&low_column(&column), ends(iv, 0))?;
-            out.set_f64(&high_column(&column), ends(iv, 1))?;
+            out.set_f64(&low_column(&column), low)?;
+            out.set_f64(&high_column(&column), high)?;
         }
         Ok(())
     }
@@ -325,14 +343,13 @@ fn totals(
                 answer.contributions[c][r] = coefficient * patterns[c][0].saturated_total(x);
             }
         }
-        let kpi = match interval {
-            true => ensemble.deviations(&values, &mut deviations),
-            false => {
-                deviations.fill([0.0; 2]);
-                [0.0; 2]
+        match interval {
+            true => {
+                let kpi = ensemble.deviations(&values, &mut deviations);
+                answer.finish_row(r, Some((kpi, &deviations)));
             }
-        };
-        answer.finish_row(r, kpi, &deviations);
+            false => answer.finish_row(r, None),
+        }
     }
     let mut out = Table::new();
     answer.write(artifact, &mut out)?;
@@ -379,9 +396,12 @@ fn per_period(
         let interval = !ensemble.models.is_empty() && wanted[group.clone()].contains(&true);
         for (c, x) in spend.iter().enumerate() {
             let distinct = if interval { hills[c].len() } else { 1 };
-            for u in 0..distinct {
-                let a = &mut adstocked[c][u][..group.len()];
-                ensemble.transforms[c][u].adstock_into(&x[group.clone()], a)?;
+            for (a, transform) in adstocked[c]
+                .iter_mut()
+                .zip(&ensemble.transforms[c])
+                .take(distinct)
+            {
+                transform.adstock_into(&x[group.clone()], &mut a[..group.len()])?;
             }
             let coefficient = ensemble.point[c];
             for (o, &v) in answer.contributions[c][group.clone()]
@@ -392,21 +412,18 @@ fn per_period(
             }
         }
         for (t, r) in group.clone().enumerate() {
-            let kpi = match interval && wanted[r] {
+            match interval && wanted[r] {
                 true => {
                     for (c, v) in values.iter_mut().enumerate() {
                         for (u, v) in v.iter_mut().enumerate() {
                             *v = hills[c][u].value(adstocked[c][u][t]);
                         }
                     }
-                    ensemble.deviations(&values, &mut deviations)
+                    let kpi = ensemble.deviations(&values, &mut deviations);
+                    answer.finish_row(r, Some((kpi, &deviations)));
                 }
-                false => {
-                    deviations.fill([0.0; 2]);
-                    [0.0; 2]
-                }
-            };
-            answer.finish_row(r, kpi, &deviations);
+                false => answer.finish_row(r, None),
+            }
         }
     }
     let mut out = Table::new();
