@@ -30,8 +30,9 @@ pub enum Objective {
 #[serde(deny_unknown_fields)]
 pub struct HorizonRequest {
     /// Number of periods (default: as many as the analysed data has), 1 to 520.
-    #[schema(minimum = 1, maximum = 520)]
-    pub periods: Option<u32>,
+    /// Read as a number so that `13.0`, an integer to JSON Schema, is 13.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 520)]
+    pub periods: Option<f64>,
     /// How each channel's spend is spread over the periods (default `history`).
     #[serde(default)]
     pub spread: Spread,
@@ -43,9 +44,13 @@ pub struct HorizonRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelBounds {
+    #[schema(minimum = 0, maximum = 1e13)]
     pub min: Option<f64>,
+    #[schema(minimum = 0, maximum = 1e13)]
     pub max: Option<f64>,
+    #[schema(minimum = 0, maximum = 1e13)]
     pub min_relative: Option<f64>,
+    #[schema(minimum = 0, maximum = 1e13)]
     pub max_relative: Option<f64>,
     /// Keep the channel at its current spend.
     #[serde(default)]
@@ -64,9 +69,11 @@ pub struct RecommendationRequest {
     #[serde(default)]
     pub objective: Objective,
     /// The ROI or marginal ROI a `target_*` objective must keep (KPI per unit of spend).
+    #[schema(exclusive_minimum = 0)]
     pub target: Option<f64>,
     /// Total spend over the horizon (default: the current spend over it).
     /// Not allowed with a `target_*` objective, which finds the budget.
+    #[schema(minimum = 0, maximum = 1e13)]
     pub budget: Option<f64>,
     pub horizon: Option<HorizonRequest>,
     /// Per channel (by media column name).
@@ -160,7 +167,7 @@ pub fn resolve(
     let budget = non_negative("budget".into(), budget)?;
     let periods = match horizon.and_then(|h| h.periods) {
         None => history.periods(),
-        Some(p) if (1..=520).contains(&p) => p as usize,
+        Some(p) if p.fract() == 0.0 && (1.0..=520.0).contains(&p) => p as usize,
         Some(_) => return Err(invalid("horizon.periods", "must be 1 to 520")),
     };
     let horizon = Horizon {
