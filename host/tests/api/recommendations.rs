@@ -335,6 +335,11 @@ async fn bad_requests_name_the_fault_store_nothing_and_tenants_stay_apart() {
             "invalid_value",
             "horizon.periods",
         ),
+        (
+            json!({ "horizon": { "periods": 2.5 } }),
+            "invalid_value",
+            "horizon.periods",
+        ),
     ];
     for (extra, code, field) in cases {
         let mut body = json!({ "analysis_id": analysis });
