@@ -122,15 +122,17 @@ async fn default_recommendation(
     ctx: TenantContext,
     Query(query): Query<DefaultQuery>,
 ) -> Result<Json<Recommendation>, ApiError> {
-    let loaded = compute::load(&app.db, &app.plugins, ctx.tenant_id, query.analysis_id).await?;
+    // A stored default is served without reading the artifact or the data.
     let mut tx = app.db.tenant_tx(ctx.tenant_id).await?;
-    let stored = sql::default_for(&mut tx, loaded.analysis.id, &loaded.results_digest).await?;
+    let (analysis, digest) = compute::succeeded(&mut tx, query.analysis_id).await?;
+    let stored = sql::default_for(&mut tx, analysis.id, &digest).await?;
     tx.commit().await?;
     if let Some(row) = stored {
         return Ok(Json(
             Recommendation::from_row(row).map_err(ApiError::internal)?,
         ));
     }
+    let loaded = compute::load(&app.db, &app.plugins, ctx.tenant_id, Some(analysis.id)).await?;
     let plan = request::resolve(
         &loaded.history,
         request::Objective::MaxResponse,

@@ -20,7 +20,7 @@ use super::request::{BoundKind, Plan};
 use super::scenarios::{Form, Predicted, Predictor};
 use crate::analyses::request::PluginInput;
 use crate::db::analyses::{self, AnalysisRow, ResultPart};
-use crate::db::{Db, data_sources};
+use crate::db::{Db, TenantTx, data_sources};
 use crate::ids::TenantId;
 use crate::plugins::Plugins;
 use crate::plugins::registry::limits_for;
@@ -37,7 +37,27 @@ pub struct Loaded {
     pub history: History,
 }
 
-/// The analysis named, or the tenant's latest succeeded one.
+/// The analysis named, or the tenant's latest succeeded one, with its
+/// results digest; an analysis that has not succeeded is refused.
+pub async fn succeeded(
+    tx: &mut TenantTx,
+    analysis_id: Option<Uuid>,
+) -> Result<(AnalysisRow, String), RecommendationError> {
+    let analysis = match analysis_id {
+        Some(id) => analyses::fetch(tx, id)
+            .await?
+            .ok_or(RecommendationError::AnalysisNotFound)?,
+        None => analyses::latest_succeeded(tx)
+            .await?
+            .ok_or(RecommendationError::NoAnalysis)?,
+    };
+    match (analysis.results_digest.clone(), analysis.status.as_str()) {
+        (Some(digest), "succeeded") => Ok((analysis, digest)),
+        _ => Err(RecommendationError::NotSucceeded(analysis.status)),
+    }
+}
+
+/// [`succeeded`]'s analysis with its artifact, model and spend history.
 pub async fn load(
     db: &Db,
     plugins: &Plugins,
@@ -45,19 +65,7 @@ pub async fn load(
     analysis_id: Option<Uuid>,
 ) -> Result<Loaded, RecommendationError> {
     let mut tx = db.tenant_tx(tenant).await?;
-    let analysis = match analysis_id {
-        Some(id) => analyses::fetch(&mut tx, id)
-            .await?
-            .ok_or(RecommendationError::AnalysisNotFound)?,
-        None => analyses::latest_succeeded(&mut tx)
-            .await?
-            .ok_or(RecommendationError::NoAnalysis)?,
-    };
-    let (Some(results_digest), "succeeded") =
-        (analysis.results_digest.clone(), analysis.status.as_str())
-    else {
-        return Err(RecommendationError::NotSucceeded(analysis.status));
-    };
+    let (analysis, results_digest) = succeeded(&mut tx, analysis_id).await?;
     let artifact = analyses::result_part(&mut tx, analysis.id, ResultPart::Artifact)
         .await?
         .ok_or_else(|| {

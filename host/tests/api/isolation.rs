@@ -141,6 +141,9 @@ async fn without_tenant_context_the_request_role_sees_nothing_and_writes_nothing
         "refresh_tokens",
         "tenant_features",
         "audit_log",
+        "analyses",
+        "analysis_results",
+        "recommendations",
     ] {
         let count: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
