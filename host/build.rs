@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Embedded in the server and registered at start.
-const BUILTIN: &[&str] = &["impute", "winsorize", "ridge-mmm"];
+const BUILTIN: &[&str] = &["impute", "winsorize", "ridge-mmm", "bayes-mmm"];
 /// Built alongside for the test suites, never embedded.
-const TEST_ONLY: &[&str] = &["identity", "hostile", "adstock-bench"];
+const TEST_ONLY: &[&str] = &["identity", "hostile", "adstock-bench", "legacy-model"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));

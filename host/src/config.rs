@@ -92,6 +92,11 @@ pub enum PluginCommand {
         /// The plugin's params as JSON.
         #[arg(long)]
         params: Option<String>,
+        /// For models: lift tests to calibrate with, a JSON array of
+        /// `{channel, start, end, spend_change, lift, standard_error}` (as
+        /// `POST /tenant/experiments` takes them).
+        #[arg(long)]
+        experiments: Option<PathBuf>,
         /// Output folder (models: default `./out`; preprocessors: stdout when absent).
         #[arg(long)]
         out: Option<PathBuf>,

@@ -13,6 +13,8 @@ pub mod config;
 pub mod data;
 /// All SQL, behind tenant and platform transactions.
 pub mod db;
+/// Experiments: a tenant's lift tests, which models calibrate against.
+pub mod experiments;
 /// The HTTP API.
 pub mod http;
 /// Typed ids.

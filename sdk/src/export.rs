@@ -1,6 +1,7 @@
 //! The glue the `#[preprocessor]` and `#[model]` macros expand to: bytes in,
 //! typed values to the author's code, bytes out. Not a public API.
 
+use crate::experiments::Experiment;
 use crate::model::{Model, Roles};
 use crate::{Params, Result, Table, params};
 
@@ -74,7 +75,12 @@ pub fn model_info<M: Model>(meta: &Meta) -> Info {
 }
 
 /// `fit`: decode, check roles, call the model, encode its outputs.
-pub fn fit<M: Model>(input: Vec<u8>, roles: Roles, params: &str) -> Result<FitBytes> {
+pub fn fit<M: Model>(
+    input: Vec<u8>,
+    roles: Roles,
+    params: &str,
+    experiments: Vec<Experiment>,
+) -> Result<FitBytes> {
     enter();
     let params = params::parse::<M::Params>(params)?;
     let table = Table::from_ipc(input)?;
@@ -85,7 +91,10 @@ pub fn fit<M: Model>(input: Vec<u8>, roles: Roles, params: &str) -> Result<FitBy
     {
         table.data_type(name)?;
     }
-    let fit = M::fit(table, roles, params)?;
+    for experiment in &experiments {
+        experiment.check()?;
+    }
+    let fit = M::fit_with_experiments(table, roles, params, experiments)?;
     Ok(FitBytes {
         artifact: serde_json::to_vec(&fit.artifact)?,
         summary: serde_json::to_string(&fit.summary)?,

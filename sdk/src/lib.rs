@@ -55,6 +55,7 @@
 pub mod adstock;
 pub mod allocate;
 mod error;
+pub mod experiments;
 #[doc(hidden)]
 pub mod export;
 mod host;
@@ -101,6 +102,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     #[cfg(target_arch = "wasm32")]
-    pub use crate::export::wasm::{bindings, wit_bindgen};
+    pub use crate::export::wasm::{bindings, experiments_from_wit, wit_bindgen};
     pub use crate::export::*;
 }

@@ -3,6 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::experiments::Experiment;
 use crate::{Params, Result, Table};
 
 /// Which columns of the input play which part in a model.
@@ -78,6 +79,28 @@ pub trait Model {
 
     /// Fits the model to `data`, whose columns are named by `roles`.
     fn fit(data: Table, roles: Roles, params: Self::Params) -> Result<Fit<Self::Artifact>>;
+
+    /// Fits with lift tests as outside evidence (see [`crate::experiments`]).
+    /// The host calls this one; a model that calibrates overrides it, and
+    /// the default fits without them and says so in the host's log, so a
+    /// model written before experiments existed keeps working.
+    fn fit_with_experiments(
+        data: Table,
+        roles: Roles,
+        params: Self::Params,
+        experiments: Vec<Experiment>,
+    ) -> Result<Fit<Self::Artifact>> {
+        if !experiments.is_empty() {
+            crate::log(
+                crate::LogLevel::Warn,
+                format!(
+                    "this model does not use experiments: {} ignored",
+                    experiments.len()
+                ),
+            );
+        }
+        Self::fit(data, roles, params)
+    }
 
     /// Predicts the KPI for each row of `scenarios` (same columns as the fit data).
     fn predict(artifact: Self::Artifact, scenarios: Table) -> Result<Table>;

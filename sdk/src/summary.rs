@@ -6,7 +6,10 @@
 //! recommendations read any model the same way; a model whose output does
 //! not conform fails its analysis as the plugin's fault. Models may add
 //! fields of their own anywhere (adstock parameters, sampler diagnostics):
-//! the schema only requires, it never forbids.
+//! the schema only requires, it never forbids. A model that calibrates with
+//! lift tests (`crate::experiments`) adds `calibration`: one row per test
+//! with at least `channel`, `spend_change`, `measured_lift` and
+//! `implied_lift`, so the console shows any model's calibration alike.
 //!
 //! ```
 //! use mmm_sdk::summary::{ChannelSummary, ModelSummary};

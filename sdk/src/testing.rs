@@ -1,6 +1,7 @@
 //! Helpers for testing a plugin on the host target with plain `cargo test`,
 //! through the same path the host takes (Arrow IPC bytes and params JSON).
 
+use crate::experiments::Experiment;
 use crate::export::{self, Meta};
 use crate::model::{Model, Roles};
 use crate::{Params, Result, Table};
@@ -47,7 +48,17 @@ pub struct FitResult {
 
 /// Runs a model's `fit` as the host would.
 pub fn run_fit<M: Model>(input: &Table, roles: Roles, params_json: &str) -> Result<FitResult> {
-    let out = export::fit::<M>(input.to_ipc()?, roles, params_json)?;
+    run_fit_with_experiments::<M>(input, roles, params_json, Vec::new())
+}
+
+/// Runs a model's `fit` with lift tests as the host would.
+pub fn run_fit_with_experiments<M: Model>(
+    input: &Table,
+    roles: Roles,
+    params_json: &str,
+    experiments: Vec<Experiment>,
+) -> Result<FitResult> {
+    let out = export::fit::<M>(input.to_ipc()?, roles, params_json, experiments)?;
     Ok(FitResult {
         artifact: out.artifact,
         summary: serde_json::from_str(&out.summary)?,

@@ -10,13 +10,21 @@ use crate::bindings::types as wit;
 use crate::config::{CallOptions, CancelToken, Limits};
 use crate::error::{OutputError, PluginRef, Result, RuntimeError};
 use crate::ipc::validate_stream;
-use crate::plugin::{LoadedPlugin, World};
+use crate::plugin::{Contract, Exports, LoadedPlugin, World};
 use crate::runtime::Inner;
 use crate::sandbox::{CallState, Interruption, new_store};
-use crate::types::{FitOutput, PluginInfo, Roles};
+use crate::types::{Experiment, FitOutput, PluginInfo, Roles};
 
 /// Frames wasmtime keeps in a trap's backtrace (its default).
 const BACKTRACE_FRAMES: usize = 20;
+
+/// What one `fit` is given.
+pub(crate) struct FitRequest<'a> {
+    pub(crate) input: &'a [u8],
+    pub(crate) roles: Roles,
+    pub(crate) params: &'a str,
+    pub(crate) experiments: &'a [Experiment],
+}
 
 /// What a call body returns: `Err` from wasmtime (trap, interrupt, host
 /// failure) is classified afterwards; the inner result is already typed.
@@ -32,12 +40,10 @@ impl Inner {
     ) -> Result<PluginInfo> {
         let timeout = |l: &Limits| l.preprocess_timeout;
         self.call(plugin, "info", timeout, options, abandoned, |store, _| {
-            let info = match world {
-                World::Preprocessor { pre, .. } => {
-                    pre.instantiate(&mut *store)?.call_info(&mut *store)?
-                }
-                World::Model { pre, .. } => pre.instantiate(&mut *store)?.call_info(&mut *store)?,
-            };
+            let instance = world.pre.instantiate(&mut *store)?;
+            let func =
+                instance.get_typed_func::<(), (wit::PluginInfo,)>(&mut *store, world.info)?;
+            let (info,) = func.call(&mut *store, ())?;
             Ok(Ok(info.into()))
         })
     }
@@ -50,7 +56,8 @@ impl Inner {
         options: &CallOptions,
         abandoned: &CancelToken,
     ) -> Result<Vec<u8>> {
-        let World::Preprocessor { pre, transform } = plugin.world() else {
+        let world = plugin.world();
+        let Exports::Preprocessor { transform } = world.exports else {
             unreachable!("checked by LoadedPlugin::expect");
         };
         let who = plugin.plugin_ref();
@@ -62,7 +69,7 @@ impl Inner {
             options,
             abandoned,
             |store, limits| {
-                let instance = pre.instance_pre().instantiate(&mut *store)?;
+                let instance = world.pre.instantiate(&mut *store)?;
                 type Returns = (std::result::Result<WasmList<u8>, wit::PluginError>,);
                 let func =
                     instance.get_typed_func::<(&[u8], &str), Returns>(&mut *store, transform)?;
@@ -80,24 +87,40 @@ impl Inner {
     pub(crate) fn fit(
         &self,
         plugin: &LoadedPlugin,
-        input: &[u8],
-        roles: Roles,
-        params: &str,
+        request: FitRequest<'_>,
         options: &CallOptions,
         abandoned: &CancelToken,
     ) -> Result<FitOutput> {
-        let World::Model { pre, fit, .. } = plugin.world() else {
+        let FitRequest {
+            input,
+            roles,
+            params,
+            experiments,
+        } = request;
+        let world = plugin.world();
+        let Exports::Model { fit, .. } = world.exports else {
             unreachable!("checked by LoadedPlugin::expect");
         };
         let who = plugin.plugin_ref();
         let roles = wit::Roles::from(roles);
+        let experiments: Vec<wit::Experiment> = experiments.iter().map(Into::into).collect();
         let timeout = |l: &Limits| l.fit_timeout;
         self.call(&who, "fit", timeout, options, abandoned, |store, limits| {
-            let instance = pre.instance_pre().instantiate(&mut *store)?;
+            let instance = world.pre.instantiate(&mut *store)?;
             type Returns = (std::result::Result<wit::FitOutput, wit::PluginError>,);
-            let func =
-                instance.get_typed_func::<(&[u8], &wit::Roles, &str), Returns>(&mut *store, fit)?;
-            let (returned,) = func.call(&mut *store, (input, &roles, params))?;
+            // A 0.1.0 model's `fit` has no experiments parameter; the caller
+            // can tell from `LoadedPlugin::contract` that it got none.
+            let (returned,) = match world.contract {
+                Contract::V0_2 => instance
+                    .get_typed_func::<(&[u8], &wit::Roles, &str, &[wit::Experiment]), Returns>(
+                        &mut *store,
+                        fit,
+                    )?
+                    .call(&mut *store, (input, &roles, params, &experiments))?,
+                Contract::V0_1 => instance
+                    .get_typed_func::<(&[u8], &wit::Roles, &str), Returns>(&mut *store, fit)?
+                    .call(&mut *store, (input, &roles, params))?,
+            };
             Ok(match returned {
                 Err(error) => Err(plugin_error(&who, store.data(), error)),
                 Ok(out) => check_fit_output(out, limits).map_err(|reason| malformed(&who, reason)),
@@ -113,7 +136,8 @@ impl Inner {
         options: &CallOptions,
         abandoned: &CancelToken,
     ) -> Result<Vec<u8>> {
-        let World::Model { pre, predict, .. } = plugin.world() else {
+        let world = plugin.world();
+        let Exports::Model { predict, .. } = world.exports else {
             unreachable!("checked by LoadedPlugin::expect");
         };
         let who = plugin.plugin_ref();
@@ -125,7 +149,7 @@ impl Inner {
             options,
             abandoned,
             |store, limits| {
-                let instance = pre.instance_pre().instantiate(&mut *store)?;
+                let instance = world.pre.instantiate(&mut *store)?;
                 type Returns = (std::result::Result<WasmList<u8>, wit::PluginError>,);
                 let func =
                     instance.get_typed_func::<(&[u8], &[u8]), Returns>(&mut *store, predict)?;

@@ -10,6 +10,7 @@ use wasmtime::{
 };
 
 use crate::bindings::preprocessor::Preprocessor;
+use crate::bindings::v0_1::preprocessor::Preprocessor as LegacyPreprocessor;
 use crate::config::RuntimeConfig;
 use crate::sandbox::CallState;
 
@@ -67,8 +68,9 @@ pub(crate) fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     // The model world shares these interfaces (see `bindings`), so adding
-    // them once serves both worlds.
+    // them once per contract version serves both worlds.
     Preprocessor::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)?;
+    LegacyPreprocessor::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)?;
     Ok(linker)
 }
 

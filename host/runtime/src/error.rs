@@ -85,7 +85,7 @@ pub enum RuntimeError {
     #[error("{plugin}: not a valid WebAssembly component: {reason}")]
     InvalidComponent { plugin: PluginRef, reason: String },
     #[error(
-        "{plugin}: does not implement the `preprocessor` or `model` world of mmm:plugin@0.1.0: {reason}"
+        "{plugin}: does not implement the `preprocessor` or `model` world of mmm:plugin@0.2.0 or 0.1.0: {reason}"
     )]
     NotAPlugin { plugin: PluginRef, reason: String },
     #[error("{plugin}: is a {actual} plugin; `{export}` needs a {expected}")]

@@ -31,9 +31,9 @@ mod types;
 
 pub use config::{CallOptions, CancelToken, Limits, ProgressHook, RuntimeConfig};
 pub use error::{ErrorCode, Fault, OutputError, PluginRef, Result, RuntimeError};
-pub use plugin::LoadedPlugin;
+pub use plugin::{Contract, LoadedPlugin};
 pub use runtime::{Runtime, RuntimeStats};
-pub use types::{FitOutput, PluginInfo, PluginKind, Roles};
+pub use types::{Experiment, FitOutput, PluginInfo, PluginKind, Roles};
 
 /// Checks that `bytes` is one uncompressed, decodable Arrow IPC stream (what
 /// plugins must return and what the server should accept from uploads) and

@@ -4,8 +4,6 @@ use std::sync::Arc;
 
 use wasmtime::component::{ComponentExportIndex, InstancePre};
 
-use crate::bindings::model::ModelPre;
-use crate::bindings::preprocessor::PreprocessorPre;
 use crate::error::{PluginRef, Result, RuntimeError};
 use crate::sandbox::CallState;
 use crate::types::{PluginInfo, PluginKind};
@@ -21,35 +19,86 @@ struct Loaded {
     world: World,
 }
 
+/// The version of the WIT contract a component was built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Contract {
+    /// `mmm:plugin@0.1.0`: a model's `fit` takes no experiments.
+    V0_1,
+    /// `mmm:plugin@0.2.0`: a model's `fit` takes the tenant's lift tests.
+    V0_2,
+}
+
+impl Contract {
+    /// The package version, as the WIT names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V0_1 => "0.1.0",
+            Self::V0_2 => "0.2.0",
+        }
+    }
+
+    /// Whether a model built against it can be handed experiments.
+    pub fn takes_experiments(self) -> bool {
+        self == Self::V0_2
+    }
+}
+
 /// The world a component implements, pre-instantiated against the host imports.
-pub(crate) enum World {
+pub(crate) struct World {
+    pub(crate) pre: InstancePre<CallState>,
+    pub(crate) contract: Contract,
+    pub(crate) info: ComponentExportIndex,
+    pub(crate) exports: Exports,
+}
+
+/// The world's own exports.
+pub(crate) enum Exports {
     Preprocessor {
-        pre: PreprocessorPre<CallState>,
         transform: ComponentExportIndex,
     },
     Model {
-        pre: ModelPre<CallState>,
         fit: ComponentExportIndex,
         predict: ComponentExportIndex,
     },
 }
 
 impl World {
-    pub(crate) fn preprocessor(pre: PreprocessorPre<CallState>) -> wasmtime::Result<Self> {
-        let transform = export(pre.instance_pre(), "transform")?;
-        Ok(Self::Preprocessor { pre, transform })
+    /// `pre` has been type-checked as a preprocessor of `contract`.
+    pub(crate) fn preprocessor(
+        pre: &InstancePre<CallState>,
+        contract: Contract,
+    ) -> wasmtime::Result<Self> {
+        let transform = export(pre, "transform")?;
+        Self::new(pre, contract, Exports::Preprocessor { transform })
     }
 
-    pub(crate) fn model(pre: ModelPre<CallState>) -> wasmtime::Result<Self> {
-        let fit = export(pre.instance_pre(), "fit")?;
-        let predict = export(pre.instance_pre(), "predict")?;
-        Ok(Self::Model { pre, fit, predict })
+    /// `pre` has been type-checked as a model of `contract`.
+    pub(crate) fn model(
+        pre: &InstancePre<CallState>,
+        contract: Contract,
+    ) -> wasmtime::Result<Self> {
+        let fit = export(pre, "fit")?;
+        let predict = export(pre, "predict")?;
+        Self::new(pre, contract, Exports::Model { fit, predict })
+    }
+
+    fn new(
+        pre: &InstancePre<CallState>,
+        contract: Contract,
+        exports: Exports,
+    ) -> wasmtime::Result<Self> {
+        Ok(Self {
+            info: export(pre, "info")?,
+            pre: pre.clone(),
+            contract,
+            exports,
+        })
     }
 
     pub(crate) fn kind(&self) -> PluginKind {
-        match self {
-            Self::Preprocessor { .. } => PluginKind::Preprocessor,
-            Self::Model { .. } => PluginKind::Model,
+        match self.exports {
+            Exports::Preprocessor { .. } => PluginKind::Preprocessor,
+            Exports::Model { .. } => PluginKind::Model,
         }
     }
 }
@@ -80,6 +129,11 @@ impl LoadedPlugin {
     /// The world it implements.
     pub fn kind(&self) -> PluginKind {
         self.0.world.kind()
+    }
+
+    /// The contract version it was built against.
+    pub fn contract(&self) -> Contract {
+        self.0.world.contract
     }
 
     /// Hex SHA-256 of the component bytes it was loaded from.

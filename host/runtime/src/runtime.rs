@@ -13,13 +13,16 @@ use wasmtime::component::{Component, Linker};
 
 use crate::bindings::model::ModelPre;
 use crate::bindings::preprocessor::PreprocessorPre;
+use crate::bindings::v0_1::model::ModelPre as LegacyModelPre;
+use crate::bindings::v0_1::preprocessor::PreprocessorPre as LegacyPreprocessorPre;
 use crate::cache::DiskCache;
+use crate::call::FitRequest;
 use crate::config::{CallOptions, CancelToken, RuntimeConfig};
 use crate::engine::{Ticker, build_engine, build_linker};
 use crate::error::{PluginRef, Result, RuntimeError};
-use crate::plugin::{LoadedPlugin, World};
+use crate::plugin::{Contract, LoadedPlugin, World};
 use crate::sandbox::CallState;
-use crate::types::{FitOutput, PluginKind, Roles, check_info};
+use crate::types::{Experiment, FitOutput, PluginKind, Roles, check_info};
 
 /// Runs plugins in sandboxes. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -137,13 +140,29 @@ impl Runtime {
     }
 
     /// Fits a model: data, column roles and params in; artifact, summary and tables out.
-    #[tracing::instrument(skip_all, err, fields(plugin = %plugin.plugin_ref(), label = %options.label))]
     pub async fn fit(
         &self,
         plugin: &LoadedPlugin,
         input: impl Into<Bytes>,
         roles: Roles,
         params: impl Into<String>,
+        options: CallOptions,
+    ) -> Result<FitOutput> {
+        self.fit_with_experiments(plugin, input, roles, params, Vec::new(), options)
+            .await
+    }
+
+    /// Fits a model with lift tests as outside evidence. A model built
+    /// against contract 0.1.0 cannot take them and fits without (see
+    /// [`LoadedPlugin::contract`]).
+    #[tracing::instrument(skip_all, err, fields(plugin = %plugin.plugin_ref(), label = %options.label, experiments = experiments.len()))]
+    pub async fn fit_with_experiments(
+        &self,
+        plugin: &LoadedPlugin,
+        input: impl Into<Bytes>,
+        roles: Roles,
+        params: impl Into<String>,
+        experiments: Vec<Experiment>,
         options: CallOptions,
     ) -> Result<FitOutput> {
         plugin.expect(PluginKind::Model, "fit")?;
@@ -154,7 +173,13 @@ impl Runtime {
             &plugin.clone(),
             options,
             move |inner, options, abandoned| {
-                inner.fit(&plugin, &input, roles, &params, options, abandoned)
+                let request = FitRequest {
+                    input: &input,
+                    roles,
+                    params: &params,
+                    experiments: &experiments,
+                };
+                inner.fit(&plugin, request, options, abandoned)
             },
         )
         .await
@@ -259,18 +284,39 @@ impl Inner {
             .linker
             .instantiate_pre(component)
             .map_err(|e| not_a_plugin(format!("imports what the host does not grant: {e:#}")))?;
-        let as_preprocessor = match PreprocessorPre::new(pre.clone()) {
-            Ok(pre) => return World::preprocessor(pre).map_err(|e| not_a_plugin(format!("{e:#}"))),
-            Err(e) => e,
-        };
-        match ModelPre::new(pre) {
-            Ok(pre) => World::model(pre).map_err(|e| not_a_plugin(format!("{e:#}"))),
-            Err(as_model) => Err(not_a_plugin(format!(
-                "as a preprocessor: {as_preprocessor:#}; as a model: {as_model:#}"
-            ))),
+        // Each candidate world type-checks the component's exports; the
+        // first that fits is the one it implements.
+        let checks: [(&str, Check); 4] = [
+            ("a 0.2.0 preprocessor", |pre| {
+                PreprocessorPre::new(pre.clone())?;
+                World::preprocessor(pre, Contract::V0_2)
+            }),
+            ("a 0.2.0 model", |pre| {
+                ModelPre::new(pre.clone())?;
+                World::model(pre, Contract::V0_2)
+            }),
+            ("a 0.1.0 preprocessor", |pre| {
+                LegacyPreprocessorPre::new(pre.clone())?;
+                World::preprocessor(pre, Contract::V0_1)
+            }),
+            ("a 0.1.0 model", |pre| {
+                LegacyModelPre::new(pre.clone())?;
+                World::model(pre, Contract::V0_1)
+            }),
+        ];
+        let mut reasons = Vec::with_capacity(checks.len());
+        for (what, check) in checks {
+            match check(&pre) {
+                Ok(world) => return Ok(world),
+                Err(e) => reasons.push(format!("as {what}: {e:#}")),
+            }
         }
+        Err(not_a_plugin(reasons.join("; ")))
     }
 }
+
+/// Type-checks a pre-instantiated component as one world of one contract version.
+type Check = fn(&wasmtime::component::InstancePre<CallState>) -> wasmtime::Result<World>;
 
 /// Rejects params that are not JSON before spending a call on them; empty
 /// params mean "none" and are left to the plugin's defaults.

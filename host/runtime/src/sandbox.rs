@@ -8,7 +8,7 @@ use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{Host, LogLevel, types};
+use crate::bindings::{Host, LogLevel, types, v0_1};
 use crate::config::{CallOptions, CancelToken, Limits, ProgressHook};
 use crate::error::PluginRef;
 
@@ -239,6 +239,26 @@ fn truncate_at_char(s: &str, max: usize) -> &str {
 }
 
 impl types::Host for CallState {}
+
+impl v0_1::types::Host for CallState {}
+
+/// A 0.1.0 component gets the same host, its log levels mapped one to one.
+impl v0_1::Host for CallState {
+    fn log(&mut self, level: v0_1::LogLevel, message: String) {
+        let level = match level {
+            v0_1::LogLevel::Trace => LogLevel::Trace,
+            v0_1::LogLevel::Debug => LogLevel::Debug,
+            v0_1::LogLevel::Info => LogLevel::Info,
+            v0_1::LogLevel::Warn => LogLevel::Warn,
+            v0_1::LogLevel::Error => LogLevel::Error,
+        };
+        Host::log(self, level, message);
+    }
+
+    fn progress(&mut self, done: u64, total: u64) -> bool {
+        Host::progress(self, done, total)
+    }
+}
 
 impl Host for CallState {
     fn log(&mut self, level: LogLevel, message: String) {

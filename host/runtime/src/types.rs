@@ -75,6 +75,35 @@ impl From<Roles> for wit::Roles {
     }
 }
 
+/// A lift test handed to a model's `fit` (see the WIT's `experiment`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    /// One of the fit's media columns.
+    pub channel: String,
+    /// First and last day, ISO 8601 (`2024-03-04`), inclusive.
+    pub start: String,
+    pub end: String,
+    /// Actual spend minus the spend without the test, over the window.
+    pub spend_change: f64,
+    /// The measured KPI change over the window.
+    pub lift: f64,
+    /// Standard error of `lift`.
+    pub standard_error: f64,
+}
+
+impl From<&Experiment> for wit::Experiment {
+    fn from(e: &Experiment) -> Self {
+        Self {
+            channel: e.channel.clone(),
+            start: e.start.clone(),
+            end: e.end.clone(),
+            spend_change: e.spend_change,
+            lift: e.lift,
+            standard_error: e.standard_error,
+        }
+    }
+}
+
 /// Everything a model produces from one fit; tables are validated Arrow IPC streams.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FitOutput {

@@ -18,6 +18,7 @@ use super::request::{PluginInput, hex};
 use crate::db::plugins::NewRun;
 use crate::db::queue::Claim;
 use crate::db::{self, Db, analyses, data_sources};
+use crate::experiments::Snapshot;
 use crate::plugins::registry::limits_for;
 use crate::plugins::{Plugins, RegistryError, call_code};
 use crate::tenant_config::TenantConfigs;
@@ -117,6 +118,12 @@ pub async fn run(
     let model: PluginInput = serde_json::from_value(row.model.0.clone()).map_err(|e| {
         JobError::Fail(json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" }))
     })?;
+    let experiments: Vec<Snapshot> =
+        serde_json::from_value(row.experiments.0.clone()).map_err(|e| {
+            JobError::Fail(
+                json!({ "code": "corrupt_job", "message": e.to_string(), "fault": "host" }),
+            )
+        })?;
     let mut loaded = Vec::with_capacity(steps.len());
     for step in steps.iter().chain([&model]) {
         let plugin = ctx
@@ -184,11 +191,12 @@ pub async fn run(
     let result = ctx
         .plugins
         .runtime()
-        .fit(
+        .fit_with_experiments(
             &model_plugin,
             data,
             roles,
             model.params.to_string(),
+            experiments.iter().map(Into::into).collect(),
             options(&model.name, hook),
         )
         .await;
@@ -199,7 +207,18 @@ pub async fn run(
     recorder.record(&model, started, input_bytes, &size).await?;
     let fit = result.map_err(plugin_failure)?;
     stage("storing", 1, 1);
-    check_output(&model_plugin, fit, &media, plugin_ms)
+    // Said where the analyst reads the results, not only in the log.
+    let unused = (!experiments.is_empty() && !model_plugin.contract().takes_experiments())
+        .then(|| {
+            format!(
+                "{} experiment(s) not used: {}@{} was built against plugin contract {}, which has none",
+                experiments.len(),
+                model.name,
+                model.version,
+                model_plugin.contract().as_str()
+            )
+        });
+    check_output(&model_plugin, fit, &media, plugin_ms, unused)
 }
 
 /// The progress callback: reports the fit's progress and tells the guest
@@ -219,6 +238,7 @@ fn check_output(
     fit: mmm_runtime::FitOutput,
     media: &[String],
     fit_ms: i64,
+    warning: Option<String>,
 ) -> Result<Output, JobError> {
     let who = format!("{}@{}", plugin.info().name, plugin.info().version);
     let nonconforming = |message: String| {
@@ -229,10 +249,13 @@ fn check_output(
             "plugin": who,
         }))
     };
-    let summary: Value = serde_json::from_str(&fit.summary)
+    let mut summary: Value = serde_json::from_str(&fit.summary)
         .map_err(|e| nonconforming(format!("the summary is not JSON: {e}")))?;
     contract::check_fit_output(&summary, &fit.decomposition, &fit.response_curves, media)
         .map_err(nonconforming)?;
+    if let (Some(warning), Some(Value::Array(warnings))) = (warning, summary.get_mut("warnings")) {
+        warnings.push(Value::String(warning));
+    }
     let mut hasher = Sha256::new();
     for part in [
         serde_json::to_vec(&summary).unwrap_or_default().as_slice(),

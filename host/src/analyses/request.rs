@@ -20,6 +20,7 @@ use super::contract::{self, Violation};
 use crate::db::TenantTx;
 use crate::db::data_sources::{self, SourceRecord};
 use crate::db::plugins::PluginRecord;
+use crate::experiments::{Selection, Snapshot, selection};
 use crate::plugins::registry::flag;
 use crate::plugins::{Plugins, RegistryError};
 use crate::tenant_config::TenantConfig;
@@ -53,6 +54,11 @@ pub struct RunRequest {
     /// Seeds the model's search or sampler (its `seed` param).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The lift tests to calibrate with, by id; by default every
+    /// experiment of the tenant on one of the source's media channels that
+    /// overlaps its dates. `[]` uses none.
+    #[serde(default)]
+    pub experiments: Option<Vec<Uuid>>,
 }
 
 /// One preprocessor of a pipeline.
@@ -85,9 +91,11 @@ pub struct Resolved {
     pub preprocessors: Vec<PluginInput>,
     pub model: PluginInput,
     pub seed: Option<u64>,
+    /// The lift tests handed to the model, as they were when resolved.
+    pub experiments: Vec<Snapshot>,
     /// sha256 over the data's sha256, each plugin's name, version, sha256
-    /// and params, and the seed: two analyses with equal digests give
-    /// byte-identical results.
+    /// and params, the seed and the experiments: two analyses with equal
+    /// digests give byte-identical results.
     pub inputs_digest: String,
 }
 
@@ -110,6 +118,8 @@ pub enum RequestError {
     Seed { message: String },
     #[error("the tenant's `analyses` feature config is invalid: {0}")]
     Config(String),
+    #[error("{message}")]
+    Experiment { field: String, message: String },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -166,17 +176,28 @@ pub async fn resolve(
     )?;
     contract::check(&record.params_schema, &params, "params").map_err(RequestError::Params)?;
     let model = input(&record, params);
+    let experiments = match selection::select(tx, &source, request.experiments.as_deref()).await? {
+        Selection::Chosen(chosen) => chosen,
+        Selection::Refused { index, message } => {
+            return Err(RequestError::Experiment {
+                field: format!("experiments[{index}]"),
+                message,
+            });
+        }
+    };
     let inputs_digest = digest(&json!({
         "source": source.sha256,
         "preprocessors": preprocessors,
         "model": model,
         "seed": seed,
+        "experiments": experiments,
     }));
     Ok(Resolved {
         source,
         preprocessors,
         model,
         seed,
+        experiments,
         inputs_digest,
     })
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::request::PluginInput;
 use crate::db::analyses::AnalysisRow;
+use crate::experiments::Snapshot;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Analysis {
@@ -59,6 +60,8 @@ pub struct Inputs {
     pub preprocessors: Vec<PluginInput>,
     pub model: PluginInput,
     pub seed: Option<i64>,
+    /// The lift tests handed to the model, as they were then.
+    pub experiments: Vec<Snapshot>,
     /// sha256 of the inputs above: equal digests give byte-identical results.
     pub digest: String,
 }
@@ -81,6 +84,7 @@ impl Analysis {
             params: Value::Null,
         });
         let preprocessors = serde_json::from_value(row.preprocessors.0).unwrap_or_default();
+        let experiments = serde_json::from_value(row.experiments.0).unwrap_or_default();
         Self {
             id: row.id,
             status: row.status,
@@ -102,6 +106,7 @@ impl Analysis {
                 preprocessors,
                 model,
                 seed: row.seed,
+                experiments,
                 digest: row.inputs_digest,
             },
             error: row.error.map(|e| e.0),

@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use mmm_runtime::{CallOptions, LoadedPlugin, PluginKind, Roles, Runtime, RuntimeConfig};
+use mmm_runtime::{
+    CallOptions, Experiment, LoadedPlugin, PluginKind, Roles, Runtime, RuntimeConfig,
+};
 
 use crate::config::PluginCommand;
+use crate::experiments::ExperimentRequest;
 use crate::tables::{self, TableFormat, TableLimits};
 
 pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
@@ -19,10 +22,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         } => {
             let root = super::scaffold::new_plugin(&name, kind, &dir, sdk_path)?;
             println!("created {}", root.display());
-            println!(
-                "next: cd {} && cargo test && mmm plugin build",
-                root.display()
-            );
+            println!("{}", super::scaffold::next_steps(&root));
             Ok(())
         }
         PluginCommand::Build { dir } => {
@@ -52,13 +52,24 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             data,
             roles,
             params,
+            experiments,
             out,
         } => {
+            let experiments = match &experiments {
+                Some(path) => read_experiments(path)?,
+                None => Vec::new(),
+            };
             let (runtime, plugin) = load(&file).await?;
             let csv =
                 std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
             let input = csv_to_ipc(&csv)?;
             match plugin.kind() {
+                PluginKind::Preprocessor if !experiments.is_empty() => {
+                    bail!(
+                        "--experiments is for models; {} is a preprocessor",
+                        plugin.info().name
+                    )
+                }
                 PluginKind::Preprocessor => transform(&runtime, &plugin, input, params, out).await,
                 PluginKind::Model => {
                     let roles = roles.context(
@@ -70,6 +81,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                         input,
                         &roles,
                         params,
+                        experiments,
                         out.unwrap_or_else(|| PathBuf::from("out")),
                     )
                     .await
@@ -131,11 +143,30 @@ pub fn build(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(wasm)
 }
 
-/// The same sandbox and limits as the server, in this process.
+/// The same sandbox and limits as the server, in this process. The compiled
+/// component is kept in the per-user cache (see [`super::cache`]), so only
+/// the first run of a component compiles it; stderr says which happened.
 async fn load(file: &Path) -> anyhow::Result<(Runtime, LoadedPlugin)> {
     let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let cache_dir = super::cache::open();
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: cache_dir.clone(),
+        ..RuntimeConfig::default()
+    })?;
+    let started = std::time::Instant::now();
     let plugin = runtime.load(wasm).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    match cache_dir {
+        Some(dir) if runtime.stats().loaded_from_disk > 0 => eprintln!(
+            "loaded the compiled component from the cache in {seconds:.2} s ({})",
+            dir.display()
+        ),
+        Some(dir) => eprintln!(
+            "compiled the component in {seconds:.2} s; cached in {} for the next run",
+            dir.display()
+        ),
+        None => eprintln!("compiled the component in {seconds:.2} s"),
+    }
     Ok((runtime, plugin))
 }
 
@@ -173,6 +204,7 @@ async fn fit(
     input: Vec<u8>,
     roles: &Path,
     params: Option<String>,
+    experiments: Vec<Experiment>,
     out: PathBuf,
 ) -> anyhow::Result<()> {
     let roles_json =
@@ -185,13 +217,22 @@ async fn fit(
         media: roles.media,
         controls: roles.controls,
     };
+    if !experiments.is_empty() && !plugin.contract().takes_experiments() {
+        eprintln!(
+            "warning: {} was built against plugin contract {}, which has no experiments: {} not used",
+            plugin.info().name,
+            plugin.contract().as_str(),
+            experiments.len()
+        );
+    }
     let started = std::time::Instant::now();
     let output = runtime
-        .fit(
+        .fit_with_experiments(
             plugin,
             input,
             roles,
             params.unwrap_or_default(),
+            experiments,
             CallOptions::labelled("cli"),
         )
         .await?;
@@ -215,6 +256,37 @@ async fn fit(
         out.display()
     );
     Ok(())
+}
+
+/// A JSON array of lift tests, each checked as the service checks them
+/// (ranges and dates; whether the channel and dates fit the data is the
+/// model's to say).
+fn read_experiments(path: &Path) -> anyhow::Result<Vec<Experiment>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let requests: Vec<ExperimentRequest> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: expected a JSON array of {{channel, start, end, spend_change, lift, standard_error}}",
+            path.display()
+        )
+    })?;
+    requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| {
+            let e = request
+                .check()
+                .map_err(|e| anyhow::anyhow!("{}: experiments[{i}]: {e}", path.display()))?;
+            Ok(Experiment {
+                channel: e.channel,
+                start: e.start.to_string(),
+                end: e.end.to_string(),
+                spend_change: e.spend_change,
+                lift: e.lift,
+                standard_error: e.standard_error,
+            })
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -305,6 +377,29 @@ fn ipc_to_csv(ipc: &[u8]) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_experiments_file_is_checked_as_the_service_checks_it() {
+        let dir = std::env::temp_dir().join(format!("mmm-cli-lift-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("experiments.json");
+        let good = r#"[{"channel": "tv", "start": "2022-03-07", "end": "2022-03-27",
+            "spend_change": -18000, "lift": -30000, "standard_error": 8000}]"#;
+        std::fs::write(&file, good).unwrap();
+        let read = read_experiments(&file).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].start, "2022-03-07");
+        let bad = good.replace("8000}", "-1}");
+        std::fs::write(&file, bad).unwrap();
+        let error = read_experiments(&file).unwrap_err().to_string();
+        assert!(
+            error.contains("experiments[0]") && error.contains("standard_error"),
+            "{error}"
+        );
+        std::fs::write(&file, r#"{"channel": "tv"}"#).unwrap();
+        let error = format!("{:#}", read_experiments(&file).unwrap_err());
+        assert!(error.contains("JSON array"), "{error}");
+    }
+
     /// `plugin run` then `plugin predict` with the built-in model, as the
     /// README shows them: the artifact the fit writes answers scenarios, and
     /// scenarios missing a channel are refused with its name.
@@ -325,6 +420,7 @@ mod tests {
             data: examples.join("synthetic-156w.csv"),
             roles: Some(examples.join("roles.json")),
             params: Some(r#"{"budget": 300}"#.to_owned()),
+            experiments: None,
             out: Some(fit_dir.clone()),
         })
         .await

@@ -1,6 +1,7 @@
 //! `mmm plugin new`: a plugin crate that builds out of the box, written the
 //! way the built-in plugins are.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -48,6 +49,54 @@ pub fn new_plugin(
     std::fs::write(root.join("src/lib.rs"), lib)?;
     std::fs::write(root.join(".gitignore"), "/target\n")?;
     Ok(root)
+}
+
+/// What to run after `plugin new`, naming this binary the way the user can
+/// run it from where they are: the plugin's tests in its own folder, then
+/// `plugin build` on it.
+pub fn next_steps(root: &Path) -> String {
+    let mmm = std::env::current_exe().map_or_else(
+        |_| "mmm".to_owned(),
+        |exe| {
+            let cwd = std::env::current_dir().ok();
+            invocation(&exe, std::env::var_os("PATH").as_deref(), cwd.as_deref())
+        },
+    );
+    let root = shell_word(&root.display().to_string());
+    format!("next: (cd {root} && cargo test) && {mmm} plugin build {root}")
+}
+
+/// How to run `exe` from `cwd`: its bare name when that name on `PATH` is
+/// this binary, `./…` when it lies under `cwd` (e.g. `./target/debug/mmm`
+/// in a checkout, also under `cargo run`), its absolute path otherwise.
+fn invocation(exe: &Path, path: Option<&OsStr>, cwd: Option<&Path>) -> String {
+    let exe = exe.canonicalize().unwrap_or_else(|_| exe.to_owned());
+    if let (Some(name), Some(path)) = (exe.file_name(), path) {
+        let first = std::env::split_paths(path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file());
+        if first.and_then(|c| c.canonicalize().ok()).as_deref() == Some(exe.as_path()) {
+            return shell_word(&name.to_string_lossy());
+        }
+    }
+    let cwd = cwd.and_then(|c| c.canonicalize().ok());
+    match cwd.as_deref().and_then(|c| exe.strip_prefix(c).ok()) {
+        Some(relative) => shell_word(&format!("./{}", relative.display())),
+        None => shell_word(&exe.display().to_string()),
+    }
+}
+
+/// `word` as one shell word: unchanged when it is plain, single-quoted otherwise.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 fn cargo_toml(name: &str, sdk: &Path) -> String {
@@ -188,4 +237,50 @@ impl Model for SpendModel {{
 }}
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hint names the binary as the user can run it: by name when PATH
+    /// finds this very file, relative to where they are when it lies below,
+    /// by its absolute path otherwise.
+    #[test]
+    fn the_hint_names_the_binary_as_it_can_be_run() {
+        let root = std::env::temp_dir().join(format!("mmm-cli-hint-{}", std::process::id()));
+        let bin = root.join("target/debug");
+        let elsewhere = root.join("elsewhere");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        let exe = bin.join("mmm");
+        std::fs::write(&exe, "").unwrap();
+        let exe = exe.canonicalize().unwrap();
+
+        let path = std::env::join_paths([&elsewhere, &bin]).unwrap();
+        assert_eq!(invocation(&exe, Some(&path), Some(&elsewhere)), "mmm");
+        // Another `mmm` earlier on PATH is not this binary.
+        std::fs::write(elsewhere.join("mmm"), "").unwrap();
+        assert_eq!(
+            invocation(&exe, Some(&path), Some(&root)),
+            "./target/debug/mmm"
+        );
+        assert_eq!(
+            invocation(&exe, Some(&path), Some(&elsewhere)),
+            exe.display().to_string()
+        );
+        assert_eq!(shell_word("/a b/it's"), r"'/a b/it'\''s'");
+
+        // Here the running binary is the test harness, not on PATH.
+        let hint = next_steps(Path::new("./my-scale"));
+        assert!(
+            hint.starts_with("next: (cd ./my-scale && cargo test) && "),
+            "{hint}"
+        );
+        assert!(hint.ends_with(" plugin build ./my-scale"), "{hint}");
+        let harness = std::env::current_exe().unwrap();
+        let harness = harness.file_name().unwrap().to_string_lossy();
+        assert!(hint.contains(&*harness), "{hint}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

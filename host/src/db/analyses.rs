@@ -19,6 +19,8 @@ pub struct AnalysisRow {
     pub source_sha256: String,
     pub model: Json<Value>,
     pub preprocessors: Json<Value>,
+    /// The lift tests handed to the model (`crate::experiments::Snapshot`s).
+    pub experiments: Json<Value>,
     pub seed: Option<i64>,
     pub inputs_digest: String,
     pub idempotency_key: Option<String>,
@@ -42,7 +44,8 @@ pub struct AnalysisRow {
 }
 
 const COLUMNS: &str = "a.id, a.source_id, a.source_name, a.source_version, a.source_sha256, \
-    a.model, a.preprocessors, a.seed, a.inputs_digest, a.idempotency_key, a.request_digest, \
+    a.model, a.preprocessors, a.experiments, a.seed, a.inputs_digest, a.idempotency_key, \
+    a.request_digest, \
     a.status, a.stage, a.progress_done, a.progress_total, a.attempts, a.max_attempts, \
     a.cancel_requested, a.error, a.summary, a.requested_by, a.created_at, a.started_at, \
     a.finished_at, a.updated_at, r.results_digest, r.fit_ms";
@@ -57,6 +60,7 @@ pub struct NewAnalysis<'a> {
     pub source_sha256: &'a str,
     pub model: &'a Value,
     pub preprocessors: &'a Value,
+    pub experiments: &'a Value,
     pub seed: Option<i64>,
     pub inputs_digest: &'a str,
     pub idempotency_key: Option<&'a str>,
@@ -73,8 +77,8 @@ pub async fn insert(tx: &mut TenantTx, new: &NewAnalysis<'_>) -> Result<Option<U
     sqlx::query_scalar(
         "insert into analyses (tenant_id, id, source_id, source_name, source_version, source_sha256,
              model, preprocessors, seed, inputs_digest, idempotency_key, request_digest,
-             max_attempts, requested_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             max_attempts, requested_by, experiments)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          on conflict (tenant_id, idempotency_key) do nothing
          returning id",
     )
@@ -92,6 +96,7 @@ pub async fn insert(tx: &mut TenantTx, new: &NewAnalysis<'_>) -> Result<Option<U
     .bind(new.request_digest)
     .bind(new.max_attempts)
     .bind(new.requested_by)
+    .bind(Json(new.experiments))
     .fetch_optional(tx.conn())
     .await
 }

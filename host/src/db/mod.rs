@@ -6,6 +6,7 @@ pub mod analyses;
 pub mod audit;
 pub mod constraint;
 pub mod data_sources;
+pub mod experiments;
 pub mod features;
 pub mod platform_admins;
 pub mod plugins;

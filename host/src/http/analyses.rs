@@ -73,6 +73,11 @@ impl From<RequestError> for ApiError {
                 message: v.message,
             },
             RequestError::Seed { message } => ApiError::invalid("seed", message),
+            RequestError::Experiment { field, .. } => ApiError::Invalid {
+                code: "unusable_experiment",
+                field: Some(field),
+                message,
+            },
             RequestError::Config(_) => ApiError::Invalid {
                 code: "invalid_tenant_config",
                 field: None,
@@ -130,6 +135,7 @@ async fn run_analysis(
     let model = serde_json::to_value(&resolved.model).map_err(ApiError::internal)?;
     let preprocessors =
         serde_json::to_value(&resolved.preprocessors).map_err(ApiError::internal)?;
+    let experiments = serde_json::to_value(&resolved.experiments).map_err(ApiError::internal)?;
     let new = NewAnalysis {
         source_id: resolved.source.id,
         source_name: &resolved.source.name,
@@ -137,6 +143,7 @@ async fn run_analysis(
         source_sha256: &resolved.source.sha256,
         model: &model,
         preprocessors: &preprocessors,
+        experiments: &experiments,
         seed: resolved.seed.map(|s| s as i64),
         inputs_digest: &resolved.inputs_digest,
         idempotency_key: key.as_deref(),

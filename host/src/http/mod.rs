@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod dashboard;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod extract;
 pub mod health;
 pub mod nul;
@@ -49,6 +50,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .merge(data::router())
         .merge(dashboard::router())
         .merge(analyses::router())
+        .merge(experiments::router())
         .merge(recommendations::router())
         .split_for_parts();
     (router, openapi::finish(api))

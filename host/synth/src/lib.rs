@@ -11,7 +11,13 @@
 //! [`ChannelTruth::response`] and [`Dataset::true_media_response`] evaluate
 //! the true curves (inflexion held where the history put it) on any spend,
 //! and [`Dataset::true_optimum`] finds the best allocation of a budget by
-//! exhaustive grid search, the yardstick for a budget optimiser's advice.
+//! exhaustive grid search, the yardstick for a budget optimiser's advice;
+//! [`Dataset::true_lift`] is what a lift test on the data would measure.
+//!
+//! [`SynthConfig::roi_range`] sets the spread of the true ROIs and
+//! [`SynthConfig::draw_media_share`] draws the media share per dataset;
+//! [`SynthConfig::wide_spread`] is the preset with both widened (ROIs
+//! 0.4-4, media 30-50% of the KPI). The defaults give the data they always did.
 //!
 //! ```
 //! let data = mmm_synth::generate(&mmm_synth::SynthConfig { seed: 7, ..Default::default() });
@@ -23,6 +29,7 @@
 //! assert!(data.to_csv().starts_with("date,revenue,tv,"));
 //! ```
 
+mod lift;
 mod media;
 mod optimum;
 mod output;
@@ -54,8 +61,13 @@ pub struct SynthConfig {
     pub channels: usize,
     /// Noise standard deviation as a fraction of the mean noise-free KPI.
     pub noise: f64,
-    /// Target share of the noise-free KPI total that media drive.
+    /// Target share of the noise-free KPI total that media drive (see
+    /// [`SynthConfig::draw_media_share`] to draw it per dataset).
     pub media_share: f64,
+    /// Range `[low, high)` each channel's true ROI is drawn uniformly from.
+    /// One uniform draw per channel whatever the range, so changing it
+    /// moves every ROI but leaves every other draw of a seed unchanged.
+    pub roi_range: (f64, f64),
     /// How many channels (the last ones) never go dark. The others run in
     /// flights with dark weeks: only periods at or near zero spend show
     /// what a channel adds over none, which is what its ROI measures; for
@@ -74,9 +86,49 @@ impl Default for SynthConfig {
             channels: 5,
             noise: 0.05,
             media_share: 0.3,
+            roi_range: (0.5, 4.0),
             always_on: 0,
             start: NaiveDate::from_ymd_opt(2022, 1, 3).expect("a valid date"),
         }
+    }
+}
+
+/// Streams the per-dataset config draws ([`SynthConfig::draw_media_share`])
+/// apart from the data's own, so drawing them changes no data draw.
+const CONFIG_STREAM: u64 = 0x6d65_6469_615f_7368;
+
+impl SynthConfig {
+    /// The "wide spread" preset (issue #12): true ROIs uniform in 0.4-4.0
+    /// (a tenfold spread, where the defaults' 0.5-4.0 rarely put a channel
+    /// far below the average) and media driving 30-50% of the KPI, drawn
+    /// per seed; everything else at the defaults. This is the data on which
+    /// a pull towards the spend split shows: low-ROI channels get reported
+    /// near the average.
+    ///
+    /// ```
+    /// let config = mmm_synth::SynthConfig::wide_spread(4);
+    /// assert_eq!(config.roi_range, (0.4, 4.0));
+    /// assert!((0.3..0.5).contains(&config.media_share));
+    /// let data = mmm_synth::generate(&config);
+    /// assert!((data.truth.media_share - config.media_share).abs() < 0.05);
+    /// ```
+    pub fn wide_spread(seed: u64) -> Self {
+        Self {
+            seed,
+            roi_range: (0.4, 4.0),
+            ..Self::default()
+        }
+        .draw_media_share((0.3, 0.5))
+    }
+
+    /// This config with `media_share` drawn uniformly from `[low, high)`,
+    /// deterministically from `seed` but from a stream of its own: the
+    /// data's draws (spend, responses, ROIs, baseline, noise) stay those
+    /// of the seed, only the baseline level follows the new share.
+    #[must_use]
+    pub fn draw_media_share(mut self, (low, high): (f64, f64)) -> Self {
+        self.media_share = Rng::new(self.seed ^ CONFIG_STREAM).range(low, high);
+        self
     }
 }
 
@@ -102,11 +154,16 @@ pub struct Dataset {
 /// Generates a dataset; deterministic for a given config.
 ///
 /// # Panics
-/// If `weeks` is under 2 or `channels` is 0.
+/// If `weeks` is under 2, `channels` is 0 or `roi_range` is not a positive range.
 pub fn generate(config: &SynthConfig) -> Dataset {
     assert!(
         config.weeks >= 2 && config.channels > 0,
         "need 2+ weeks and 1+ channel"
+    );
+    let (roi_low, roi_high) = config.roi_range;
+    assert!(
+        0.0 < roi_low && roi_low <= roi_high && roi_high.is_finite(),
+        "need 0 < roi_range.0 <= roi_range.1 < inf"
     );
     let mut rng = Rng::new(config.seed);
     let n = config.weeks;
@@ -119,7 +176,7 @@ pub fn generate(config: &SynthConfig) -> Dataset {
             (channel_name(c), draw_spend(&mut rng, n, flighted))
         })
         .collect();
-    let (contributions, mut channels) = media_truth(&mut rng, &media);
+    let (contributions, mut channels) = media_truth(&mut rng, &media, config.roi_range);
     let media_total: f64 = channels.iter().map(|c| c.contribution).sum();
     let level = media_total / n as f64 * (1.0 - config.media_share) / config.media_share;
     let (baseline_truth, controls, baseline) = draw_baseline(&mut rng, &dates, level);
@@ -185,7 +242,11 @@ fn draw_spend(rng: &mut Rng, n: usize, flighted: bool) -> Vec<f64> {
 
 /// Draws each channel's true response and ROI, and derives its coefficient
 /// so that `contribution / spend` equals that ROI exactly.
-fn media_truth(rng: &mut Rng, media: &[(String, Vec<f64>)]) -> (Vec<Vec<f64>>, Vec<ChannelTruth>) {
+fn media_truth(
+    rng: &mut Rng,
+    media: &[(String, Vec<f64>)],
+    (roi_low, roi_high): (f64, f64),
+) -> (Vec<Vec<f64>>, Vec<ChannelTruth>) {
     let mut contributions = Vec::with_capacity(media.len());
     let mut channels = Vec::with_capacity(media.len());
     for (name, spend) in media {
@@ -194,7 +255,7 @@ fn media_truth(rng: &mut Rng, media: &[(String, Vec<f64>)]) -> (Vec<Vec<f64>>, V
             alpha: rng.range(1.0, 3.0),
             gamma: rng.range(0.3, 0.8),
         };
-        let roi = rng.range(0.5, 4.0);
+        let roi = rng.range(roi_low, roi_high);
         let applied = response.apply(spend);
         let spend_total: f64 = spend.iter().sum();
         let saturated_total: f64 = applied.saturated.iter().sum();
@@ -335,6 +396,44 @@ mod tests {
         let dark = |c: usize| data.media[c].1.iter().filter(|&&s| s == 0.0).count();
         assert!((0..3).all(|c| dark(c) > 0));
         assert_eq!((dark(3), dark(4)), (0, 0));
+    }
+
+    #[test]
+    fn the_roi_range_moves_only_the_rois_and_the_wide_preset_spreads_them() {
+        let default = generate(&SynthConfig::default());
+        let explicit = generate(&SynthConfig {
+            roi_range: (0.5, 4.0),
+            ..Default::default()
+        });
+        assert_eq!(default, explicit);
+        let wide = generate(&SynthConfig {
+            roi_range: (0.4, 4.0),
+            ..Default::default()
+        });
+        assert_eq!(default.media, wide.media);
+        assert_ne!(default.truth.channels[0].roi, wide.truth.channels[0].roi);
+        let rois: Vec<f64> = (1..=12)
+            .flat_map(|seed| generate(&SynthConfig::wide_spread(seed)).truth.channels)
+            .map(|c| c.roi)
+            .collect();
+        assert!(rois.iter().all(|r| (0.4..4.0).contains(r)));
+        assert!(rois.iter().any(|&r| r < 0.8) && rois.iter().any(|&r| r > 3.5));
+    }
+
+    #[test]
+    fn a_drawn_media_share_changes_the_baseline_level_only() {
+        let fixed = generate(&SynthConfig::default());
+        let config = SynthConfig::default().draw_media_share((0.3, 0.5));
+        assert_eq!(config, SynthConfig::default().draw_media_share((0.3, 0.5)));
+        assert!((0.3..0.5).contains(&config.media_share));
+        let drawn = generate(&config);
+        assert_eq!(fixed.media, drawn.media);
+        assert_eq!(fixed.truth.channels, drawn.truth.channels);
+        assert!((drawn.truth.media_share - config.media_share).abs() < 0.05);
+        let shares: Vec<f64> = (1..=12)
+            .map(|seed| SynthConfig::wide_spread(seed).media_share)
+            .collect();
+        assert!(shares.iter().any(|&s| s < 0.37) && shares.iter().any(|&s| s > 0.43));
     }
 
     #[test]

@@ -144,6 +144,7 @@ async fn without_tenant_context_the_request_role_sees_nothing_and_writes_nothing
         "analyses",
         "analysis_results",
         "recommendations",
+        "experiments",
     ] {
         let count: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))

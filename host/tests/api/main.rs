@@ -10,6 +10,7 @@ mod auth;
 mod cache;
 mod contract;
 mod data;
+mod experiments;
 mod isolation;
 mod plugins;
 mod rbac;

@@ -86,6 +86,10 @@ const TABLE: &[(&str, &str, &[&str])] = &[
         "/tenant/recommendations/{recommendation_id}",
         TENANT_MEMBERS,
     ),
+    ("GET", "/tenant/experiments", TENANT_MEMBERS),
+    ("POST", "/tenant/experiments", RUNNERS),
+    ("GET", "/tenant/experiments/{experiment_id}", TENANT_MEMBERS),
+    ("DELETE", "/tenant/experiments/{experiment_id}", RUNNERS),
 ];
 
 fn router_routes() -> BTreeSet<(String, String)> {

@@ -119,10 +119,10 @@ mod component {
 
     wit_bindgen::generate!({
         path: "../../sdk/wit",
-        world: "mmm:plugin/preprocessor@0.1.0",
+        world: "mmm:plugin/preprocessor@0.2.0",
         with: {
-            "mmm:plugin/types@0.1.0": mmm_sdk::__private::bindings::mmm::plugin::types,
-            "mmm:plugin/host@0.1.0": mmm_sdk::__private::bindings::mmm::plugin::host,
+            "mmm:plugin/types@0.2.0": mmm_sdk::__private::bindings::mmm::plugin::types,
+            "mmm:plugin/host@0.2.0": mmm_sdk::__private::bindings::mmm::plugin::host,
         },
     });
 

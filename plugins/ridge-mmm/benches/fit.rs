@@ -1,7 +1,8 @@
 //! Native speed of the model: one fit of 156 weeks x 5 channels + 2 controls
 //! at the default 10,000 candidates, and `predict` for 1,000 scenarios (both
 //! shapes). Run with `cargo bench -p ridge-mmm`; `RIDGE_BUDGET=N` changes the
-//! budget (e.g. for profiling), `RIDGE_ADSTOCK=weibull-pdf` the adstock.
+//! budget (e.g. for profiling), `RIDGE_ADSTOCK=weibull-pdf` the adstock;
+//! `ALWAYS_ON=2 RIDGE_LIFT=1` fits with a lift test on each always-on channel.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -22,16 +23,22 @@ fn main() {
     let params_json = format!(r#"{{"budget": {budget}, "adstock": "{adstock}"}}"#);
     let params: Params = mmm_sdk::params::parse(&params_json).unwrap();
 
+    let experiments = if std::env::var("RIDGE_LIFT").is_ok() {
+        common::lift_tests(&data)
+    } else {
+        Vec::new()
+    };
     let mut best = f64::INFINITY;
     let mut fit = None;
     for _ in 0..3 {
         let started = Instant::now();
-        fit = Some(ridge_mmm::fit(&table, &roles, &params, |_, _| Ok(())).unwrap());
+        fit = Some(ridge_mmm::fit(&table, &roles, &params, &experiments, |_, _| Ok(())).unwrap());
         best = best.min(started.elapsed().as_secs_f64());
     }
     let fit = fit.unwrap();
     println!(
-        "fit   156w x 5ch + 2ctl, {budget} candidates, {adstock}: {:.3} s (best of 3, {:.1} us/candidate)",
+        "fit   156w x 5ch + 2ctl, {budget} candidates, {adstock}, {} lift tests: {:.3} s (best of 3, {:.1} us/candidate)",
+        experiments.len(),
         best,
         best * 1e6 / f64::from(budget)
     );

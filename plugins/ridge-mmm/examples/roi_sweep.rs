@@ -1,30 +1,45 @@
-//! ROI recovery over many synthetic seeds, for the model at its defaults and
-//! for an "oracle" fit whose adstock and saturation parameters are pinned to
-//! the truth (only the ridge penalty is searched), against the naive answer
-//! "every channel has the total media ROI"; and how often the 90% ROI
-//! intervals hold the truth.
+//! ROI recovery over many synthetic seeds: the model at the given params
+//! against the oracle ([`ridge_mmm::oracle`]: the regression handed the
+//! true transforms) and against the naive answer "every channel has the
+//! total media ROI"; how often the 90% ROI intervals hold the truth; and
+//! how far channels whose true ROI is below the dataset's total media ROI
+//! are reported above it (the pull towards the spend split).
 //!
 //! `cargo run --release -p ridge-mmm --example roi_sweep -- [FIRST LAST] [PARAMS_JSON]`
-//! (default seeds 1-12, params `{"seed": 1}`; `NOISE=0.02` changes the
-//! noise, `ALWAYS_ON=2` makes the last two channels never go dark).
+//! (default seeds 1-12, params `{"seed": 1}`). Environment: `PRESET=wide`
+//! for mmm-synth's wide-spread preset (ROIs 0.4-4, media 30-50% of the
+//! KPI), `NOISE=0.02` changes the noise, `ALWAYS_ON=2` makes the last two
+//! channels never go dark, `LIFT=1` gives each always-on channel an
+//! eight-week lift test made from the truth (see `tests/calibration.rs`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use mmm_sdk::serde_json::{self, Value, json};
 use ridge_mmm::RidgeMmm;
+use ridge_mmm::oracle::{oracle, roi_errors};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Per-channel absolute percentage ROI errors and whether each interval holds the truth.
-fn roi_errors(data: &mmm_synth::Dataset, params: &Value) -> (Vec<f64>, Vec<bool>) {
-    let fit = mmm_sdk::testing::run_fit::<RidgeMmm>(
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// The model's ROIs and whether each interval holds the truth.
+fn model_rois(data: &mmm_synth::Dataset, params: &Value) -> (Vec<f64>, Vec<bool>) {
+    let experiments = if std::env::var("LIFT").is_ok() {
+        common::lift_tests(data)
+    } else {
+        Vec::new()
+    };
+    let fit = mmm_sdk::testing::run_fit_with_experiments::<RidgeMmm>(
         &common::table(data),
         common::roles(data),
         &params.to_string(),
+        experiments,
     )
     .unwrap();
     let fitted = fit.summary["channels"].as_array().unwrap();
@@ -35,10 +50,7 @@ fn roi_errors(data: &mmm_synth::Dataset, params: &Value) -> (Vec<f64>, Vec<bool>
         .map(|(t, f)| {
             let interval = &f["roi_interval"];
             let (lo, hi) = (interval[0].as_f64().unwrap(), interval[1].as_f64().unwrap());
-            (
-                (f["roi"].as_f64().unwrap() - t.roi).abs() / t.roi,
-                lo <= t.roi && t.roi <= hi,
-            )
+            (f["roi"].as_f64().unwrap(), lo <= t.roi && t.roi <= hi)
         })
         .unzip()
 }
@@ -50,58 +62,72 @@ fn main() {
     let params: Value = args
         .get(2)
         .map_or_else(|| json!({"seed": 1}), |p| serde_json::from_str(p).unwrap());
-    let (mut model_all, mut oracle_all, mut naive_all) = (vec![], vec![], vec![]);
-    let (mut flighted_errors, mut always_on_errors, mut covered) = (vec![], vec![], vec![]);
+    let (mut model_means, mut oracle_means, mut model_medians, mut oracle_medians) =
+        (vec![], vec![], vec![], vec![]);
+    let (mut naive_all, mut low_ratio, mut covered) = (vec![], vec![], vec![]);
+    let (mut flighted_errors, mut always_on_errors) = (vec![], vec![]);
     for seed in first..=last {
         let data = common::dataset(seed);
-        let (errors, inside) = roi_errors(&data, &params);
-        let mut pinned = params.clone();
-        let overrides: serde_json::Map<String, Value> = data
-            .truth
-            .channels
-            .iter()
-            .map(|c| {
-                let b = json!({"theta": [c.theta, c.theta], "alpha": [c.alpha, c.alpha],
-                               "gamma": [c.gamma, c.gamma]});
-                (c.name.clone(), b)
-            })
-            .collect();
-        pinned["channels"] = Value::Object(overrides);
-        pinned["budget"] = json!(500);
-        let (oracle, _) = roi_errors(&data, &pinned);
+        let truth = common::true_rois(&data);
+        let (rois, inside) = model_rois(&data, &params);
+        let errors = roi_errors(rois.iter().copied(), &truth);
+        let oracle_fit = oracle(
+            &common::table(&data),
+            &common::roles(&data),
+            &common::true_transforms(&data),
+            &mmm_sdk::params::parse(&params.to_string()).unwrap(),
+        )
+        .unwrap();
+        let oracle_errors = oracle_fit.roi_errors(&truth);
         let channels = &data.truth.channels;
         let total_roi = channels.iter().map(|c| c.contribution).sum::<f64>()
             / channels.iter().map(|c| c.spend).sum::<f64>();
-        let naive = median(
-            channels
+        naive_all.push(mean(
+            &channels
                 .iter()
                 .map(|c| (total_roi - c.roi).abs() / c.roi)
-                .collect(),
-        );
+                .collect::<Vec<_>>(),
+        ));
         for (c, e) in errors.iter().enumerate() {
-            let flighted = data.media[c].1.contains(&0.0);
-            if flighted {
-                &mut flighted_errors
+            if data.media[c].1.contains(&0.0) {
+                flighted_errors.push(*e);
             } else {
-                &mut always_on_errors
+                always_on_errors.push(*e);
             }
-            .push(*e);
+            if truth[c] < total_roi {
+                low_ratio.push(rois[c] / truth[c]);
+            }
         }
         covered.extend(inside.iter().copied());
-        let (model, oracle) = (median(errors.clone()), median(oracle));
+        let (m, o) = (mean(&errors), mean(&oracle_errors));
         println!(
-            "seed {seed:2}: model {model:.3}  oracle {oracle:.3}  naive {naive:.3}  channels {errors:.2?}  in interval {inside:?}"
+            "seed {seed:2}: mean error model {m:.3} oracle {o:.3} ({:.2}x)  median model {:.3} \
+             oracle {:.3}  true {truth:.2?} model {rois:.2?} in interval {inside:?}",
+            m / o,
+            median(errors.clone()),
+            median(oracle_errors.clone()),
         );
-        model_all.push(model);
-        oracle_all.push(oracle);
-        naive_all.push(naive);
+        model_means.push(m);
+        oracle_means.push(o);
+        model_medians.push(median(errors));
+        oracle_medians.push(median(oracle_errors));
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
-        "mean of per-seed medians: model {:.3}  oracle {:.3}  naive {:.3}",
-        mean(&model_all),
-        mean(&oracle_all),
+        "mean ROI error per dataset, averaged: model {:.3}  oracle {:.3}  ({:.2}x)  naive {:.3}",
+        mean(&model_means),
+        mean(&oracle_means),
+        mean(&model_means) / mean(&oracle_means),
         mean(&naive_all)
+    );
+    println!(
+        "median ROI error per dataset, averaged: model {:.3}  oracle {:.3}",
+        mean(&model_medians),
+        mean(&oracle_medians)
+    );
+    println!(
+        "channels below the total media ROI: reported / true ROI median {:.2} ({} channels)",
+        median(low_ratio.clone()),
+        low_ratio.len()
     );
     println!(
         "median channel error: flighted {:.3} ({} channels), always-on {} ({} channels); \

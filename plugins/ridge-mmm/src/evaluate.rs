@@ -1,6 +1,6 @@
 //! Scores one candidate (a gene vector): transform media, fit the ridge on
 //! the training window, and return (NRMSE over the training and validation
-//! windows, DECOMP.RSSD).
+//! windows, DECOMP.RSSD, MAPE.LIFT against the lift tests, 0 without any).
 //!
 //! Why both windows: the coefficients come from the training window only,
 //! so the validation part of the error is out of sample, but 23 validation
@@ -13,8 +13,10 @@
 
 use mmm_sdk::prelude::*;
 
+use crate::calibration::{self, LiftTarget};
 use crate::data::{BaselineDesign, Input, Split};
 use crate::params::Sign;
+use crate::search::Objectives;
 use crate::system::{Coefficients, RidgeSystem};
 use crate::transform::{Applied, ChannelHyper, Space, transform_into};
 
@@ -22,7 +24,7 @@ use crate::transform::{Applied, ChannelHyper, Space, transform_into};
 /// real value (at most sqrt(2)), so such models never look plausible.
 const NO_MEDIA_RSSD: f64 = 2.0;
 /// Objectives of a candidate whose fit failed numerically.
-const FAILED: [f64; 2] = [f64::MAX, f64::MAX];
+const FAILED: Objectives = [f64::MAX; 3];
 
 /// One candidate, fully fitted: what the reports and the artifact are built from.
 #[derive(Debug, Clone)]
@@ -38,7 +40,9 @@ pub struct Fitted {
     pub coefficients: Coefficients,
     /// Standard errors of `coefficients.media` with the transforms held fixed.
     pub media_se: Vec<f64>,
-    pub objectives: [f64; 2],
+    /// Each lift test's implied lift, in the evaluator's target order.
+    pub implied_lifts: Vec<f64>,
+    pub objectives: Objectives,
 }
 
 /// The search's scoring function and its buffers.
@@ -59,6 +63,9 @@ pub struct Evaluator<'a> {
     fitted: Vec<f64>,
     /// Range of the actuals over the training and validation windows.
     fit_range: f64,
+    targets: Vec<LiftTarget>,
+    /// Per target, the saturated response the test's spend adds over its window.
+    gaps: Vec<f64>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -68,6 +75,7 @@ impl<'a> Evaluator<'a> {
         split: Split,
         space: Space,
         signs: &[Sign],
+        targets: Vec<LiftTarget>,
     ) -> Result<Self> {
         let (n, m) = (input.len(), input.media.len());
         let system = RidgeSystem::new(design, &input.y, split.train, m, signs)?;
@@ -104,6 +112,8 @@ impl<'a> Evaluator<'a> {
             fitted: vec![0.0; split.validation],
             fit_range,
             space,
+            gaps: vec![0.0; targets.len()],
+            targets,
         })
     }
 
@@ -111,11 +121,27 @@ impl<'a> Evaluator<'a> {
         self.space.dim()
     }
 
-    /// (NRMSE over training + validation, training DECOMP.RSSD) of a candidate.
-    pub fn objectives(&mut self, genes: &[f64]) -> [f64; 2] {
+    /// (NRMSE over training + validation, training DECOMP.RSSD, MAPE.LIFT) of a candidate.
+    pub fn objectives(&mut self, genes: &[f64]) -> Objectives {
         match self.fit(genes) {
-            Ok(_) => [self.fit_nrmse(), self.decomp_rssd()],
+            Ok(_) => [self.fit_nrmse(), self.decomp_rssd(), self.mape_lift()],
             Err(_) => FAILED,
+        }
+    }
+
+    /// Each lift test's implied lift under the last fit.
+    fn implied_lifts(&self) -> impl Iterator<Item = f64> + '_ {
+        self.targets
+            .iter()
+            .zip(&self.gaps)
+            .map(|(t, g)| self.coefficients.media[t.channel] * g)
+    }
+
+    fn mape_lift(&self) -> f64 {
+        if self.targets.is_empty() {
+            0.0
+        } else {
+            calibration::mape_lift(&self.targets, self.implied_lifts())
         }
     }
 
@@ -131,6 +157,18 @@ impl<'a> Evaluator<'a> {
                 &mut self.adstocked[i],
                 &mut self.saturated[i],
             )?;
+            for (target, gap) in self.targets.iter().zip(&mut self.gaps) {
+                if target.channel == i {
+                    *gap = calibration::saturated_gap(
+                        target,
+                        self.hypers[i].adstock,
+                        &self.weights[..applied.kernel_len],
+                        &self.adstocked[i],
+                        &self.saturated[i],
+                        &applied.hill,
+                    );
+                }
+            }
             self.applied.push(applied);
         }
         self.system
@@ -184,7 +222,8 @@ impl<'a> Evaluator<'a> {
     /// Refits a candidate and keeps everything about it.
     pub fn fitted(&mut self, genes: &[f64]) -> Result<Fitted> {
         let lambda = self.fit(genes)?;
-        let objectives = [self.fit_nrmse(), self.decomp_rssd()];
+        let objectives = [self.fit_nrmse(), self.decomp_rssd(), self.mape_lift()];
+        let implied_lifts = self.implied_lifts().collect();
         let media_se = self.system.media_standard_errors()?;
         let kernels = self
             .applied
@@ -215,6 +254,7 @@ impl<'a> Evaluator<'a> {
             saturated: self.saturated.clone(),
             coefficients: self.coefficients.clone(),
             media_se,
+            implied_lifts,
             objectives,
         })
     }

@@ -34,13 +34,23 @@ pub struct Params {
     pub channels: BTreeMap<String, Bounds>,
     /// Sign constraints on control coefficients, by column name (others are free).
     pub control_signs: BTreeMap<String, Sign>,
-    /// Log-likelihood ratio within which front models count as fitting as
-    /// well as the best; the one with the lowest DECOMP.RSSD among them is
-    /// picked (see [`crate::select`]).
+    /// Whether DECOMP.RSSD (distance of the effect split from the spend
+    /// split) steers the search and the pick, as in Robyn. Off by default:
+    /// on data whose ROIs differ widely it pulls every channel towards its
+    /// spend share (see [`crate::select`] for the figures). It is reported either way.
+    pub search_decomp_rssd: bool,
+    /// With `search_decomp_rssd`: log-likelihood ratio within which front
+    /// models count as fitting as well as the best; the one with the lowest
+    /// DECOMP.RSSD among them is picked (see [`crate::select`]).
     pub pick_tolerance: f64,
-    /// Log-likelihood ratio within which front models give the ROI interval
-    /// (at least `pick_tolerance`).
+    /// Log-likelihood ratio within which models give the ROI interval (at
+    /// least `pick_tolerance`; see [`crate::select`]).
     pub interval_tolerance: f64,
+    /// With lift tests (experiments): only models whose MAPE.LIFT (mean
+    /// absolute percentage error of the implied against the measured lifts)
+    /// is at most the best one's plus this are picked or count as
+    /// plausible. Robyn's `calibration_constraint`, default 0.1.
+    pub calibration_constraint: f64,
     /// Points on each response curve (spend from 0 to 3x the mean).
     pub curve_points: u32,
 }
@@ -60,8 +70,10 @@ impl Default for Params {
             bounds: Bounds::default(),
             channels: BTreeMap::new(),
             control_signs: BTreeMap::new(),
+            search_decomp_rssd: false,
             pick_tolerance: 1.0,
             interval_tolerance: 2.0,
+            calibration_constraint: 0.1,
             curve_points: 61,
         }
     }
@@ -184,6 +196,9 @@ impl Params {
             && self.interval_tolerance.is_finite())
         {
             return bad("need 0 <= pick_tolerance <= interval_tolerance < inf");
+        }
+        if !(self.calibration_constraint >= 0.0 && self.calibration_constraint.is_finite()) {
+            return bad("calibration_constraint must be a finite number >= 0");
         }
         if self.curve_points < 2 || self.fourier_order > 10 {
             return bad("curve_points >= 2, fourier_order <= 10");

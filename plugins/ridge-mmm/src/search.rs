@@ -1,5 +1,6 @@
-//! NSGA-II (Deb et al. 2002) over genes in `[0, 1]^d`, minimising two
-//! objectives, seeded and single-threaded so a seed fixes every candidate.
+//! NSGA-II (Deb et al. 2002) over genes in `[0, 1]^d`, minimising the
+//! active ones of up to three objectives ([`Settings::active`]; the others
+//! are recorded in the archive but play no part in dominance or crowding), seeded and single-threaded so a seed fixes every candidate.
 //!
 //! Initial population by Latin hypercube sampling; binary tournaments on
 //! (front rank, crowding distance); simulated binary crossover (eta 15,
@@ -16,11 +17,16 @@ const CROSSOVER_PROBABILITY: f64 = 0.9;
 const ETA_CROSSOVER: f64 = 15.0;
 const ETA_MUTATION: f64 = 20.0;
 
+/// Number of objectives of a candidate: NRMSE, DECOMP.RSSD, MAPE.LIFT.
+pub const OBJECTIVES: usize = 3;
+/// A candidate's scores, all minimised.
+pub type Objectives = [f64; OBJECTIVES];
+
 /// Everything the search evaluated, in evaluation order.
 #[derive(Debug, Clone, Default)]
 pub struct Archive {
     pub genes: Vec<Vec<f64>>,
-    pub objectives: Vec<[f64; 2]>,
+    pub objectives: Vec<Objectives>,
 }
 
 /// Search settings.
@@ -30,13 +36,15 @@ pub struct Settings {
     pub budget: usize,
     pub population: usize,
     pub seed: u64,
+    /// Which of the [`OBJECTIVES`] the search minimises.
+    pub active: [bool; OBJECTIVES],
 }
 
 /// Runs the search; `evaluate` scores a gene vector, `progress` is called
 /// after each generation with (evaluated, budget) and may stop the search.
 pub fn nsga2(
     settings: Settings,
-    mut evaluate: impl FnMut(&[f64]) -> [f64; 2],
+    mut evaluate: impl FnMut(&[f64]) -> Objectives,
     mut progress: impl FnMut(u64, u64) -> Result<()>,
 ) -> Result<Archive> {
     let Settings {
@@ -44,6 +52,7 @@ pub fn nsga2(
         budget,
         population,
         seed,
+        active,
     } = settings;
     let n = population.min(budget);
     let mut rng = Rng::new(seed);
@@ -55,7 +64,7 @@ pub fn nsga2(
         pop.push(archive.genes.len() - 1);
     }
     progress(archive.genes.len() as u64, budget as u64)?;
-    let mut ranking = rank(&archive.objectives, &pop);
+    let mut ranking = rank(&archive.objectives, &pop, active);
     while archive.genes.len() < budget {
         let offspring = n.min(budget - archive.genes.len());
         let mut children = Vec::with_capacity(offspring + 1);
@@ -74,7 +83,7 @@ pub fn nsga2(
             archive.genes.push(genes);
             pop.push(archive.genes.len() - 1);
         }
-        let all = rank(&archive.objectives, &pop);
+        let all = rank(&archive.objectives, &pop, active);
         let mut order: Vec<usize> = (0..pop.len()).collect();
         order.sort_by(|&i, &j| better(&all, i, j));
         order.truncate(n);
@@ -104,21 +113,23 @@ fn tournament(rng: &mut Rng, pop: &[usize], ranking: &Ranking) -> usize {
     }
 }
 
-pub fn dominates(a: [f64; 2], b: [f64; 2]) -> bool {
-    a[0] <= b[0] && a[1] <= b[1] && (a[0] < b[0] || a[1] < b[1])
+/// Whether `a` dominates `b` on the `active` objectives.
+pub fn dominates(a: Objectives, b: Objectives, active: [bool; OBJECTIVES]) -> bool {
+    let on = || (0..OBJECTIVES).filter(|&m| active[m]);
+    on().all(|m| a[m] <= b[m]) && on().any(|m| a[m] < b[m])
 }
 
 /// Fast non-dominated sorting and crowding distance over `pop`.
-fn rank(objectives: &[[f64; 2]], pop: &[usize]) -> Ranking {
+fn rank(objectives: &[Objectives], pop: &[usize], active: [bool; OBJECTIVES]) -> Ranking {
     let k = pop.len();
     let mut ranking = vec![(usize::MAX, 0.0); k];
     let mut dominated_by = vec![0usize; k];
     let mut dominates_list: Vec<Vec<usize>> = vec![Vec::new(); k];
     for i in 0..k {
         for j in 0..k {
-            if dominates(objectives[pop[i]], objectives[pop[j]]) {
+            if dominates(objectives[pop[i]], objectives[pop[j]], active) {
                 dominates_list[i].push(j);
-            } else if dominates(objectives[pop[j]], objectives[pop[i]]) {
+            } else if dominates(objectives[pop[j]], objectives[pop[i]], active) {
                 dominated_by[i] += 1;
             }
         }
@@ -126,7 +137,7 @@ fn rank(objectives: &[[f64; 2]], pop: &[usize]) -> Ranking {
     let mut front: Vec<usize> = (0..k).filter(|&i| dominated_by[i] == 0).collect();
     let mut level = 0;
     while !front.is_empty() {
-        crowding(objectives, pop, &front, level, &mut ranking);
+        crowding(objectives, pop, &front, (level, active), &mut ranking);
         let mut next = Vec::new();
         for &i in &front {
             for &j in &dominates_list[i] {
@@ -144,17 +155,17 @@ fn rank(objectives: &[[f64; 2]], pop: &[usize]) -> Ranking {
 }
 
 fn crowding(
-    objectives: &[[f64; 2]],
+    objectives: &[Objectives],
     pop: &[usize],
     front: &[usize],
-    level: usize,
+    (level, active): (usize, [bool; OBJECTIVES]),
     out: &mut Ranking,
 ) {
     for &i in front {
         out[i] = (level, 0.0);
     }
     let mut sorted = front.to_vec();
-    for m in [0, 1] {
+    for m in (0..OBJECTIVES).filter(|&m| active[m]) {
         sorted.sort_by(|&a, &b| {
             objectives[pop[a]][m]
                 .total_cmp(&objectives[pop[b]][m])
@@ -239,10 +250,11 @@ mod tests {
             budget: 400,
             population: 20,
             seed: 3,
+            active: [true, true, false],
         };
         let f = |g: &[f64]| {
             let x = -1.0 + 4.0 * g[0];
-            [x * x, (x - 2.0) * (x - 2.0)]
+            [x * x, (x - 2.0) * (x - 2.0), 0.0]
         };
         let archive = nsga2(settings, f, |_, _| Ok(())).unwrap();
         assert_eq!(archive.genes.len(), 400);
@@ -270,11 +282,12 @@ mod tests {
             budget: 1000,
             population: 10,
             seed: 1,
+            active: [true, true, false],
         };
         let mut calls = 0;
         let result = nsga2(
             settings,
-            |g| [g[0], g[1]],
+            |g| [g[0], g[1], 0.0],
             |done, _| {
                 calls += 1;
                 if done >= 30 {
@@ -290,8 +303,14 @@ mod tests {
 
     #[test]
     fn crowding_keeps_the_extremes() {
-        let objectives = [[0.0, 3.0], [1.0, 2.0], [2.0, 1.0], [3.0, 0.0], [3.0, 3.0]];
-        let r = rank(&objectives, &[0, 1, 2, 3, 4]);
+        let objectives = [
+            [0.0, 3.0, 0.0],
+            [1.0, 2.0, 0.0],
+            [2.0, 1.0, 0.0],
+            [3.0, 0.0, 0.0],
+            [3.0, 3.0, 0.0],
+        ];
+        let r = rank(&objectives, &[0, 1, 2, 3, 4], [true, true, false]);
         assert_eq!(r[0], (0, f64::INFINITY));
         assert_eq!(r[4].0, 1);
         assert!((r[1].1 - (2.0 / 3.0 + 2.0 / 3.0)).abs() < 1e-15);

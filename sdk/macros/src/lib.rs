@@ -241,8 +241,12 @@ fn expand_model(meta: &PluginMeta, item: Item) -> syn::Result<TokenStream2> {
                     input: ::std::vec::Vec<u8>,
                     roles: wit::Roles,
                     params: ::std::string::String,
+                    experiments: ::std::vec::Vec<wit::Experiment>,
                 ) -> ::core::result::Result<wit::FitOutput, wit::PluginError> {
-                    ::mmm_sdk::__private::fit::<M>(input, roles.into(), &params)
+                    ::mmm_sdk::__private::experiments_from_wit(experiments)
+                        .and_then(|experiments| {
+                            ::mmm_sdk::__private::fit::<M>(input, roles.into(), &params, experiments)
+                        })
                         .map(::core::convert::Into::into)
                         .map_err(::core::convert::Into::into)
                 }
@@ -272,7 +276,7 @@ fn assert_bound(ty: &Type, bound: TokenStream2) -> TokenStream2 {
 
 /// The world's bindings, sharing the SDK's `types` and `host` modules.
 fn bindings(world: &str) -> TokenStream2 {
-    let world = format!("mmm:plugin/{world}@0.1.0");
+    let world = format!("mmm:plugin/{world}@0.2.0");
     let wit = syn::LitStr::new(WIT, Span::call_site());
     quote! {
         ::mmm_sdk::__private::wit_bindgen::generate!({
@@ -280,8 +284,8 @@ fn bindings(world: &str) -> TokenStream2 {
             world: #world,
             runtime_path: "::mmm_sdk::__private::wit_bindgen::rt",
             with: {
-                "mmm:plugin/types@0.1.0": ::mmm_sdk::__private::bindings::mmm::plugin::types,
-                "mmm:plugin/host@0.1.0": ::mmm_sdk::__private::bindings::mmm::plugin::host,
+                "mmm:plugin/types@0.2.0": ::mmm_sdk::__private::bindings::mmm::plugin::types,
+                "mmm:plugin/host@0.2.0": ::mmm_sdk::__private::bindings::mmm::plugin::host,
             },
         });
     }

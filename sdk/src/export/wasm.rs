@@ -13,8 +13,8 @@ pub mod bindings {
         inline: "
             package mmm:sdk;
             world shared {
-                import mmm:plugin/types@0.1.0;
-                import mmm:plugin/host@0.1.0;
+                import mmm:plugin/types@0.2.0;
+                import mmm:plugin/host@0.2.0;
             }
         ",
         world: "mmm:sdk/shared",
@@ -26,8 +26,33 @@ pub mod bindings {
 use bindings::mmm::plugin::types;
 
 use super::{FitBytes, Info, Kind};
+use crate::experiments::Experiment;
 use crate::model::Roles;
-use crate::{Error, ErrorCode};
+use crate::{Error, ErrorCode, Result};
+
+/// The host's lift tests as the SDK's type; a date that does not parse is
+/// the host's bug, but it is reported as bad input naming the field.
+pub fn experiments_from_wit(experiments: Vec<types::Experiment>) -> Result<Vec<Experiment>> {
+    experiments
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let date = |field: &str, text: &str| {
+                text.parse::<chrono::NaiveDate>().map_err(|err| {
+                    Error::invalid_input(format!("experiments[{i}].{field}: `{text}`: {err}"))
+                })
+            };
+            Ok(Experiment {
+                start: date("start", &e.start)?,
+                end: date("end", &e.end)?,
+                channel: e.channel,
+                spend_change: e.spend_change,
+                lift: e.lift,
+                standard_error: e.standard_error,
+            })
+        })
+        .collect()
+}
 
 impl From<Info> for types::PluginInfo {
     fn from(info: Info) -> Self {

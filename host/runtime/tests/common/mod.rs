@@ -12,9 +12,10 @@ use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use mmm_runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 
-const PLUGINS: [&str; 5] = [
+const PLUGINS: [&str; 6] = [
     "identity",
     "hostile",
+    "legacy-model",
     "impute",
     "winsorize",
     "adstock-bench",
