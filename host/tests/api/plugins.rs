@@ -80,7 +80,7 @@ async fn built_in_plugins_are_registered_and_run_once_enabled() {
         .filter(|p| p["scope"] == "builtin")
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(builtins, ["impute", "ridge-mmm", "winsorize"]);
+    assert_eq!(builtins, ["bayes-mmm", "impute", "ridge-mmm", "winsorize"]);
 
     let params =
         "?params=%7B%22method%22%3A%22quantile%22%2C%22lower%22%3A0.0%2C%22upper%22%3A0.8%7D";
@@ -319,7 +319,7 @@ async fn uploads_that_are_not_plugins_are_refused_and_store_nothing() {
         .unwrap();
     assert_eq!(
         listed.as_array().unwrap().len(),
-        3,
+        4,
         "a rejected upload was stored: {listed}"
     );
 }
