@@ -29,6 +29,9 @@ pub enum Command {
     Plugin(PluginCommand),
     /// Run analysis workers only (no HTTP), against the same database as `mmm serve`.
     Worker(Box<WorkerCommand>),
+    /// Apply the database migrations and set up the platform's roles, then
+    /// exit: a deployment's one-off step before its servers and workers start.
+    Migrate(Box<MigrateCommand>),
     /// Generate weekly marketing data with a known answer (true contributions and ROIs).
     Synth(SynthArgs),
 }
@@ -218,6 +221,121 @@ pub struct ServeConfig {
     pub tables: TableConfig,
     #[command(flatten)]
     pub workers: WorkerConfig,
+    #[command(flatten)]
+    pub limits: LimitConfig,
+    /// Where Prometheus scrapes `/metrics`: an address of its own, so the
+    /// API's listener (and the load balancer in front) never exposes it; `off` serves none.
+    #[arg(long, env = "MMM_METRICS_BIND", default_value = "127.0.0.1:9464")]
+    pub metrics_bind: ListenAddr,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct MigrateCommand {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+/// Rate limits and back-pressure at the API's edge.
+#[derive(Clone, Debug, Args)]
+pub struct LimitConfig {
+    /// Requests per second and burst (`RATE:BURST`) each tenant gets on each
+    /// instance, unless its plan has its own (`--plan-rate-limits`) or its
+    /// settings say `{"rate_limit": {"per_second": .., "burst": ..}}`.
+    #[arg(long, env = "MMM_TENANT_RATE_LIMIT", default_value = "50:100")]
+    pub tenant_rate_limit: Rate,
+    /// Per-plan limits, comma-separated `PLAN=RATE:BURST` (e.g. `free=10:20,enterprise=500:1000`).
+    #[arg(long, env = "MMM_PLAN_RATE_LIMITS", value_delimiter = ',')]
+    pub plan_rate_limits: Vec<PlanRate>,
+    /// Requests per second and burst each client address gets on the
+    /// anonymous `/auth` routes (login, refresh, logout), per instance.
+    #[arg(long, env = "MMM_AUTH_RATE_LIMIT", default_value = "5:20")]
+    pub auth_rate_limit: Rate,
+    /// The header the load balancer puts the client's address in (e.g.
+    /// `x-real-ip`); without it the peer address is the client. Set it only
+    /// behind a proxy that overwrites the header, or clients choose their own key.
+    #[arg(long, env = "MMM_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Queued analyses (all tenants) past which new runs are refused with 503.
+    #[arg(long, env = "MMM_MAX_QUEUED_ANALYSES", default_value_t = 10_000)]
+    pub max_queued_analyses: i64,
+}
+
+/// `RATE:BURST`: a sustained rate per second and the requests allowed at once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (rate, burst) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}`: expected RATE:BURST, e.g. 50:100"))?;
+        let per_second: f64 = rate
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{rate}` is not a number of requests per second"))?;
+        let burst: u32 = burst
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{burst}` is not a whole number of requests"))?;
+        Rate::new(per_second, burst)
+    }
+}
+
+impl Rate {
+    pub fn new(per_second: f64, burst: u32) -> Result<Self, String> {
+        if !(per_second.is_finite() && (0.001..=1e6).contains(&per_second)) {
+            return Err("the rate must be 0.001 to 1000000 requests per second".into());
+        }
+        if !(1..=1_000_000).contains(&burst) {
+            return Err("the burst must be 1 to 1000000 requests".into());
+        }
+        Ok(Self { per_second, burst })
+    }
+}
+
+/// `PLAN=RATE:BURST`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanRate {
+    pub plan: String,
+    pub rate: Rate,
+}
+
+impl std::str::FromStr for PlanRate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (plan, rate) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected PLAN=RATE:BURST"))?;
+        Ok(Self {
+            plan: plan.trim().to_owned(),
+            rate: rate.parse()?,
+        })
+    }
+}
+
+/// A listen address, or `off` for none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ListenAddr(pub Option<SocketAddr>);
+
+impl std::str::FromStr for ListenAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Self(None));
+        }
+        s.parse()
+            .map(|a| Self(Some(a)))
+            .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:9464 (or `off`)"))
+    }
 }
 
 #[derive(Clone, Debug, Args)]
@@ -234,6 +352,10 @@ pub struct WorkerCommand {
     pub tenant_cache_ttl: u64,
     #[arg(long, env = "MMM_LOG_FORMAT", default_value = "pretty")]
     pub log_format: LogFormat,
+    /// Where Prometheus scrapes this worker's `/metrics` (plugin calls,
+    /// analyses finished, queue depth); `off` serves none.
+    #[arg(long, env = "MMM_METRICS_BIND", default_value = "127.0.0.1:9465")]
+    pub metrics_bind: ListenAddr,
 }
 
 /// How analysis jobs are run: by workers inside `mmm serve` and in any

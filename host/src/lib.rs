@@ -19,6 +19,8 @@ pub mod experiments;
 pub mod http;
 /// Typed ids.
 pub mod ids;
+/// Rate limits per tenant and per client address.
+pub mod limits;
 /// Built-in plugins and the plugin registry.
 pub mod plugins;
 /// PostgreSQL: embedded cluster, roles, migrations, pools.
@@ -35,7 +37,7 @@ pub mod secrets;
 pub mod startup;
 /// Tables tenants send: caps, parsing under a memory budget, formats.
 pub mod tables;
-/// Logging.
+/// Logs and Prometheus metrics.
 pub mod telemetry;
 /// The cached tenant configs and feature flags.
 pub mod tenant_config;

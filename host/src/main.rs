@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use mmm_host::analyses::{JobContext, WorkerPool, WorkerSettings};
 use mmm_host::auth::SigningKey;
-use mmm_host::config::{AdminCommand, Cli, Command, ServeConfig, WorkerCommand};
+use mmm_host::config::{AdminCommand, Cli, Command, MigrateCommand, ServeConfig, WorkerCommand};
 use mmm_host::http::auth::create_platform_admin;
 use mmm_host::postgres::open::{Opened, open};
 use mmm_host::postgres::supervise::{self, supervise};
@@ -29,6 +29,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Worker(command) => {
             telemetry::init(command.log_format);
             worker(*command).await
+        }
+        Command::Migrate(command) => {
+            telemetry::init(command.log_format);
+            migrate(*command).await
         }
         Command::Synth(args) => synth(args),
         Command::Plugin(command) => {
@@ -89,9 +93,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             plugin_keep_resident: config.plugin_keep_resident_mb << 20,
             tables: config.tables.reader(),
             workers: config.workers.settings()?,
+            limits: (&config.limits).try_into()?,
+            metrics_bind: config.metrics_bind.0,
         };
         let app = Application::build(settings, opened.databases.clone()).await?;
         tracing::info!("listening on http://{}", app.local_addr());
+        if let Some(metrics) = app.metrics_addr() {
+            tracing::info!("metrics on http://{metrics}/metrics");
+        }
         let (lost_tx, mut lost) = tokio::sync::oneshot::channel();
         let cluster = opened.cluster.clone();
         let shutdown = async move {
@@ -113,12 +122,48 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     result
 }
 
+/// `mmm migrate`: what every server does at start (roles, migrations), once,
+/// as a deployment's own step; servers started after it find nothing to do.
+async fn migrate(command: MigrateCommand) -> anyhow::Result<()> {
+    let opened = open(&command.database).await?;
+    let latest = mmm_host::postgres::bootstrap::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+    stop(opened).await;
+    println!("the database is migrated to {latest}");
+    Ok(())
+}
+
 /// `mmm worker`: analysis workers and nothing else, until SIGTERM drains them.
 async fn worker(command: WorkerCommand) -> anyhow::Result<()> {
     let settings = command.workers.settings()?;
+    let metrics = match command.metrics_bind.0 {
+        Some(addr) => Some(telemetry::metrics::bind(addr).await?),
+        None => None,
+    };
+    telemetry::metrics::handle();
     let opened = open(&command.database).await?;
     let result = async {
         let db = &opened.databases.db;
+        let sampler = tokio::spawn(telemetry::sampler::run(
+            db.clone(),
+            telemetry::sampler::EVERY,
+        ));
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics = metrics.map(|listener| {
+            tracing::info!(
+                "metrics on http://{}/metrics",
+                listener
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
+            );
+            tokio::spawn(telemetry::metrics::serve(listener, async {
+                let _ = metrics_stopped.await;
+            }))
+        });
         let plugin_cache = command.database.data_dir.join("plugin-cache");
         let keep_resident = command.plugin_keep_resident_mb << 20;
         let plugins = startup::plugins(Some(plugin_cache), keep_resident, db).await?;
@@ -142,7 +187,11 @@ async fn worker(command: WorkerCommand) -> anyhow::Result<()> {
             reason = cluster_lost(opened.cluster.clone()) => Some(reason),
         };
         pool.drain().await;
-        for task in [invalidations, changes] {
+        let _ = stop_metrics.send(());
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
+        for task in [invalidations, changes, sampler] {
             task.abort();
             let _ = task.await;
         }

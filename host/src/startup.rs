@@ -16,10 +16,12 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::{SigningKey, TokenIssuer};
 use crate::http::analyses::AnalysisSettings;
 use crate::http::{self, AppState, HttpSettings};
+use crate::limits::Limits;
 use crate::plugins::Plugins;
 use crate::postgres::Databases;
 use crate::rbac::Rbac;
 use crate::tables::TableReader;
+use crate::telemetry;
 use crate::tenant_config::TenantConfigs;
 use mmm_runtime::{Runtime, RuntimeConfig};
 
@@ -42,6 +44,9 @@ pub struct Settings {
     pub tables: TableReader,
     /// The analysis workers this server runs (`count` 0: none, leave it to `mmm worker`s).
     pub workers: WorkerSettings,
+    pub limits: Limits,
+    /// Where `/metrics` is served; `None` serves none (metrics are still recorded).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 pub struct Application {
@@ -54,6 +59,9 @@ pub struct Application {
     analysis_changes: tokio::task::JoinHandle<()>,
     events: AnalysisEvents,
     workers: Option<WorkerPool>,
+    metrics: Option<TcpListener>,
+    /// Gauges from the database, and the limiters' housekeeping.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// The plugin runtime and registry, with the built-ins registered: what
@@ -112,6 +120,7 @@ impl Application {
             };
             WorkerPool::start(ctx, events.clone(), settings.workers.clone())
         });
+        let throttle = LoginThrottle::new(databases.db.clone());
         let state = AppState {
             db: databases.db,
             owner: databases.owner,
@@ -122,7 +131,7 @@ impl Application {
             ),
             tenants,
             rbac: Arc::new(rbac),
-            throttle: LoginThrottle::default(),
+            throttle,
             plugins,
             tables: settings.tables,
             settings: Arc::new(HttpSettings {
@@ -133,11 +142,24 @@ impl Application {
                 events: events.clone(),
                 max_attempts: settings.workers.max_attempts,
             },
+            limits: settings.limits,
         };
         let router = http::app(routes, &api, state.clone());
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
+        let metrics = match settings.metrics_bind {
+            Some(addr) => Some(telemetry::metrics::bind(addr).await?),
+            None => None,
+        };
+        telemetry::metrics::handle();
+        let background = vec![
+            tokio::spawn(telemetry::sampler::run(
+                state.db.clone(),
+                telemetry::sampler::EVERY,
+            )),
+            tokio::spawn(housekeep(state.limits.clone(), state.throttle.clone())),
+        ];
         Ok(Self {
             listener,
             router,
@@ -146,7 +168,14 @@ impl Application {
             analysis_changes,
             events,
             workers,
+            metrics,
+            background,
         })
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -169,17 +198,47 @@ impl Application {
             // Event streams would hold the graceful shutdown open.
             events.close();
         };
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics = self.metrics.map(|listener| {
+            tokio::spawn(telemetry::metrics::serve(listener, async {
+                let _ = metrics_stopped.await;
+            }))
+        });
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        let _ = stop_metrics.send(());
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         if let Some(workers) = self.workers {
             workers.drain().await;
         }
-        for task in [self.invalidations, self.analysis_changes] {
+        for task in [self.invalidations, self.analysis_changes]
+            .into_iter()
+            .chain(self.background)
+        {
             task.abort();
             let _ = task.await;
         }
         served
+    }
+}
+
+/// Every minute: forgets idle clients of the per-address limiter and
+/// deletes ended login-throttle windows.
+async fn housekeep(limits: Limits, throttle: LoginThrottle) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        limits.clients.housekeep();
+        if let Err(e) = throttle.sweep().await {
+            tracing::warn!(error = %e, "cannot sweep the login throttle");
+        }
     }
 }
 

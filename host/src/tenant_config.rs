@@ -10,6 +10,7 @@ use moka::future::Cache;
 use serde::Serialize;
 use sqlx::postgres::PgListener;
 
+use crate::auth::accounts::Accounts;
 use crate::db::features::Feature;
 use crate::db::tenants::Tenant;
 use crate::db::{self, Db};
@@ -17,6 +18,23 @@ use crate::ids::TenantId;
 use crate::roles::TenantStatus;
 
 pub const CHANNEL: &str = "mmm_tenant_changed";
+
+/// A notification on [`CHANNEL`]: `<tenant>` when a tenant's row or
+/// features changed, `<tenant>:<user>` when one of its users did.
+#[derive(Debug, PartialEq)]
+enum Change {
+    Tenant(TenantId),
+    User(TenantId, uuid::Uuid),
+}
+
+impl Change {
+    fn parse(payload: &str) -> Option<Self> {
+        match payload.split_once(':') {
+            None => payload.parse().ok().map(Change::Tenant),
+            Some((tenant, user)) => Some(Change::User(tenant.parse().ok()?, user.parse().ok()?)),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantConfig {
@@ -49,6 +67,8 @@ impl TenantConfig {
 #[derive(Clone, Debug)]
 pub struct TenantConfigs {
     cache: Cache<TenantId, Option<Arc<TenantConfig>>>,
+    /// Per-user revocation checks, invalidated through the same channel.
+    accounts: Accounts,
     db: Db,
 }
 
@@ -59,12 +79,23 @@ impl TenantConfigs {
                 .max_capacity(10_000)
                 .time_to_live(ttl)
                 .build(),
+            accounts: Accounts::new(db.clone(), ttl),
             db,
         }
     }
 
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
     /// The tenant's config, `None` when no such tenant exists.
     pub async fn get(&self, id: TenantId) -> Result<Option<Arc<TenantConfig>>, Arc<sqlx::Error>> {
+        use crate::telemetry::metrics::TENANT_CACHE;
+        if let Some(hit) = self.cache.get(&id).await {
+            metrics::counter!(TENANT_CACHE, "result" => "hit").increment(1);
+            return Ok(hit);
+        }
+        metrics::counter!(TENANT_CACHE, "result" => "miss").increment(1);
         self.cache.try_get_with(id, self.load(id)).await
     }
 
@@ -91,18 +122,44 @@ impl TenantConfigs {
         }
         loop {
             match listener.recv().await {
-                Ok(notification) => match notification.payload().parse::<TenantId>() {
-                    Ok(id) => self.invalidate(id).await,
-                    Err(_) => {
+                Ok(notification) => match Change::parse(notification.payload()) {
+                    Some(Change::Tenant(id)) => self.invalidate(id).await,
+                    Some(Change::User(tenant, user)) => {
+                        self.accounts.invalidate(tenant, user).await
+                    }
+                    None => {
                         tracing::warn!(payload = notification.payload(), "bad tenant notification")
                     }
                 },
                 Err(e) => {
+                    // Changes may have been missed while disconnected.
                     tracing::warn!(error = %e, "tenant change listener lost its connection");
                     self.cache.invalidate_all();
+                    self.accounts.invalidate_all();
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_name_a_tenant_or_one_of_its_users() {
+        let t = uuid::Uuid::new_v4();
+        let u = uuid::Uuid::new_v4();
+        assert_eq!(
+            Change::parse(&t.to_string()),
+            Some(Change::Tenant(t.to_string().parse().unwrap()))
+        );
+        assert_eq!(
+            Change::parse(&format!("{t}:{u}")),
+            Some(Change::User(t.to_string().parse().unwrap(), u))
+        );
+        assert_eq!(Change::parse("nonsense"), None);
+        assert_eq!(Change::parse(&format!("{t}:x")), None);
     }
 }

@@ -127,6 +127,8 @@ fn mmm(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mmm"));
     cmd.env("MMM_DATA_DIR", data_dir)
         .env_remove("DATABASE_URL")
+        // Tests run side by side: the default metrics port would collide.
+        .env("MMM_METRICS_BIND", "off")
         .env("RUST_LOG", "info,sqlx=warn");
     cmd
 }

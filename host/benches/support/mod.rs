@@ -128,6 +128,8 @@ pub async fn start(name: &str, workers: usize, csv: &str, roles: Value) -> Bench
             count: workers,
             ..WorkerSettings::default()
         },
+        limits: mmm_host::limits::Limits::generous(),
+        metrics_bind: None,
     };
     let app = Application::build(settings, databases.clone())
         .await

@@ -202,12 +202,21 @@ impl Inner {
         };
         let state = store.data();
         state.flush_diagnostics();
-        span.record("duration_us", started.elapsed().as_micros() as u64);
+        let took = started.elapsed();
+        span.record("duration_us", took.as_micros() as u64);
         span.record("memory_peak", state.memory.peak);
-        if let Err(error) = &result {
-            span.record("fault", tracing::field::debug(error.fault()));
-            tracing::warn!(code = error.code(), %error, "plugin call failed");
-        }
+        let outcome = match &result {
+            Ok(_) => {
+                tracing::info!("plugin call finished");
+                "ok"
+            }
+            Err(error) => {
+                span.record("fault", tracing::field::debug(error.fault()));
+                tracing::warn!(code = error.code(), %error, "plugin call failed");
+                error.code()
+            }
+        };
+        crate::metrics::record_call(&plugin.name, export, outcome, took, state.memory.peak);
         result
     }
 }

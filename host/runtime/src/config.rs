@@ -121,6 +121,10 @@ pub struct CallOptions {
     pub progress: Option<ProgressHook>,
     /// Stops the call when cancelled.
     pub cancel: Option<CancelToken>,
+    /// How long to wait for a sandbox slot before failing with
+    /// [`crate::RuntimeError::Busy`]; `None` waits as long as it takes
+    /// (background jobs), a request handler sets a few seconds.
+    pub wait: Option<Duration>,
 }
 
 impl CallOptions {
@@ -140,6 +144,7 @@ impl std::fmt::Debug for CallOptions {
             .field("limits", &self.limits)
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("wait", &self.wait)
             .finish()
     }
 }

@@ -124,13 +124,17 @@ pub enum RuntimeError {
     Cancelled { plugin: PluginRef },
     #[error("{plugin}: host failure: {message}")]
     Host { plugin: PluginRef, message: String },
+    /// Every sandbox slot stayed taken for the call's whole `wait`: the
+    /// caller should shed the request (503) rather than queue without bound.
+    #[error("{plugin}: every plugin slot stayed busy for {waited:?}; try again shortly")]
+    Busy { plugin: PluginRef, waited: Duration },
 }
 
 impl RuntimeError {
     /// Who caused this failure.
     pub fn fault(&self) -> Fault {
         match self {
-            Self::Cancelled { .. } | Self::Host { .. } => Fault::Host,
+            Self::Cancelled { .. } | Self::Host { .. } | Self::Busy { .. } => Fault::Host,
             _ => Fault::Guest,
         }
     }
@@ -151,7 +155,8 @@ impl RuntimeError {
             | Self::Plugin { plugin, .. }
             | Self::InvalidParams { plugin, .. }
             | Self::Cancelled { plugin }
-            | Self::Host { plugin, .. } => plugin,
+            | Self::Host { plugin, .. }
+            | Self::Busy { plugin, .. } => plugin,
         }
     }
 
@@ -172,6 +177,7 @@ impl RuntimeError {
             Self::InvalidParams { .. } => "invalid_params",
             Self::Cancelled { .. } => "cancelled",
             Self::Host { .. } => "host_error",
+            Self::Busy { .. } => "plugin_busy",
         }
     }
 }

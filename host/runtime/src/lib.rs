@@ -24,6 +24,7 @@ mod config;
 mod engine;
 mod error;
 mod ipc;
+pub mod metrics;
 mod plugin;
 mod runtime;
 mod sandbox;

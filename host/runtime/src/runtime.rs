@@ -220,8 +220,25 @@ impl Runtime {
         options: CallOptions,
         call: impl FnOnce(&Inner, &CallOptions, &CancelToken) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        let label = LabelPermit::acquire(&self.inner, &options.label).await;
-        let global = self.inner.global.clone().acquire_owned().await;
+        let slots = async {
+            let label = LabelPermit::acquire(&self.inner, &options.label).await;
+            let global = self.inner.global.clone().acquire_owned().await;
+            (label, global)
+        };
+        let (label, global) = {
+            let _waiting = Waiting::start();
+            match options.wait {
+                None => slots.await,
+                Some(wait) => {
+                    tokio::time::timeout(wait, slots)
+                        .await
+                        .map_err(|_| RuntimeError::Busy {
+                            plugin: plugin.plugin_ref(),
+                            waited: wait,
+                        })?
+                }
+            }
+        };
         let mut abandoned = CancelOnDrop(Some(CancelToken::new()));
         let token = abandoned.0.clone().unwrap_or_default();
         let inner = self.inner.clone();
@@ -357,6 +374,22 @@ impl Drop for CancelOnDrop {
         if let Some(token) = &self.0 {
             token.cancel();
         }
+    }
+}
+
+/// Counts a call in the `mmm_plugin_calls_waiting` gauge while it waits for its slots.
+struct Waiting;
+
+impl Waiting {
+    fn start() -> Self {
+        metrics::gauge!(crate::metrics::WAITING).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::WAITING).decrement(1.0);
     }
 }
 

@@ -327,3 +327,44 @@ async fn every_hostile_mode_at_once_leaves_the_identity_plugin_working() {
     // The runtime still loads and runs plugins afterwards.
     assert!(sandbox.runtime.load(wasm("identity")).await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_may_not_wait_for_a_busy_label_fails_busy_and_leaves_the_slots_alone() {
+    let sandbox = sandbox().await;
+    // Both of the label's slots are taken by guests that spin until their
+    // one-second deadline.
+    let spin = || sandbox.hostile(r#"{"mode": "infinite-loop"}"#, evil());
+    let impatient = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let options = CallOptions {
+            wait: Some(Duration::from_millis(100)),
+            ..evil()
+        };
+        sandbox
+            .runtime
+            .transform(&sandbox.identity, small_table(), "{}", options)
+            .await
+    };
+    let (first, second, impatient) = tokio::join!(spin(), spin(), impatient);
+
+    for spun in [first, second] {
+        assert!(
+            matches!(spun, Err(RuntimeError::Timeout { .. })),
+            "{spun:?}"
+        );
+    }
+    let error = impatient.unwrap_err();
+    assert!(matches!(error, RuntimeError::Busy { .. }), "{error}");
+    assert_eq!(error.fault(), Fault::Host);
+    assert_eq!(error.code(), "plugin_busy");
+    // The slots came back: the same call now runs.
+    let options = CallOptions {
+        wait: Some(Duration::from_millis(100)),
+        ..evil()
+    };
+    sandbox
+        .runtime
+        .transform(&sandbox.identity, small_table(), "{}", options)
+        .await
+        .expect("a free slot");
+}

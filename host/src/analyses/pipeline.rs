@@ -151,6 +151,8 @@ pub async fn run(
         limits: Some(limits_for(&config, name, ctx.plugins.default_limits())),
         progress: Some(hook),
         cancel: Some(cancel.clone()),
+        // A job holds its worker anyway: it waits for a slot as long as it takes.
+        wait: None,
     };
     let mut plugin_ms = 0;
     let total_steps = steps.len() as u64;

@@ -18,6 +18,7 @@ use super::events::AnalysisEvents;
 use super::pipeline::{self, JobContext, JobError, ProgressTx};
 use crate::db::analyses::{self, NewResult, Release};
 use crate::db::queue::{self, Claim};
+use crate::telemetry::metrics::ANALYSES_FINISHED;
 
 /// How workers claim and hold jobs.
 #[derive(Debug, Clone)]
@@ -175,7 +176,12 @@ async fn hold_and_run(shared: &Shared, name: &str, claim: Claim) {
             () = holder => Err(JobError::Cancelled),
         };
         match settle(shared, name, &claim, &stops, result).await {
-            Ok(what) => tracing::info!(outcome = what, ms = started.elapsed().as_millis() as u64, "analysis attempt ended"),
+            Ok(what) => {
+                if matches!(what, "succeeded" | "failed" | "cancelled") {
+                    metrics::counter!(ANALYSES_FINISHED, "model" => claim.model.clone(), "status" => what).increment(1);
+                }
+                tracing::info!(outcome = what, ms = started.elapsed().as_millis() as u64, "analysis attempt ended")
+            }
             Err(e) => tracing::warn!(error = %e, "recording the end of an analysis attempt failed; its lease will expire and it will be retried"),
         }
     }

@@ -1,5 +1,6 @@
 //! Identity: password hashing, access tokens, refresh tokens, login throttling.
 
+pub mod accounts;
 pub mod keys;
 pub mod password;
 pub mod refresh;

@@ -41,7 +41,7 @@ impl Db {
     /// a session `SET` or a pool hook.
     #[tracing::instrument(skip_all, err)]
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        let mut tx = self.app.begin().await?;
+        let mut tx = begin(&self.app, "app").await?;
         sqlx::query("select set_config('app.tenant_id', $1, true)")
             .bind(tenant.to_string())
             .execute(&mut *tx)
@@ -52,7 +52,7 @@ impl Db {
     /// A transaction on the platform-admin role.
     #[tracing::instrument(skip_all, err)]
     pub async fn platform_tx(&self) -> Result<PlatformTx, sqlx::Error> {
-        Ok(PlatformTx(self.platform.begin().await?))
+        Ok(PlatformTx(begin(&self.platform, "platform").await?))
     }
 
     /// Closes both pools, waiting for connections in use to come back.
@@ -65,6 +65,27 @@ impl Db {
     pub fn app_pool(&self) -> &PgPool {
         &self.app
     }
+
+    /// Both pools by their metric label, for the pool gauges.
+    pub fn pools(&self) -> [(&'static str, &PgPool); 2] {
+        [("app", &self.app), ("platform", &self.platform)]
+    }
+}
+
+/// Begins a transaction, counting the wait for a connection in the pool
+/// metrics: a pool too small for the load shows as waiters and acquire time
+/// long before requests time out.
+async fn begin(
+    pool: &PgPool,
+    label: &'static str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    use crate::telemetry::metrics::{DB_ACQUIRE, DB_WAITING, Held};
+    let started = std::time::Instant::now();
+    let waiting = Held::new(metrics::gauge!(DB_WAITING, "pool" => label));
+    let tx = pool.begin().await;
+    drop(waiting);
+    metrics::histogram!(DB_ACQUIRE, "pool" => label).record(started.elapsed().as_secs_f64());
+    tx
 }
 
 /// A transaction bound to one tenant.

@@ -14,6 +14,8 @@ pub struct Claim {
     pub id: Uuid,
     pub lease_token: Uuid,
     pub attempts: i32,
+    /// The model's name, for the metrics of how the job ended.
+    pub model: String,
 }
 
 /// Serialises claims, so the per-tenant running limit holds between two
@@ -101,7 +103,7 @@ pub async fn claim(
              updated_at = now()
          from candidate c
          where a.tenant_id = c.tenant_id and a.id = c.id
-         returning a.tenant_id, a.id, a.lease_token, a.attempts",
+         returning a.tenant_id, a.id, a.lease_token, a.attempts, a.model->>'name' as model",
     )
     .bind(worker)
     .bind(lease_secs)
@@ -118,4 +120,48 @@ pub async fn claim(
         .await?;
     }
     Ok(claim)
+}
+
+/// The queue as operators watch it, across tenants.
+#[derive(Debug, Clone, Default)]
+pub struct QueueStats {
+    /// Queued analyses whose time has come: what idle workers would take now.
+    pub due: i64,
+    /// Seconds the oldest due analysis has waited (0 when none).
+    pub oldest_due_secs: f64,
+    /// Queued or running analyses now, by status and model name.
+    pub active: Vec<(String, String, i64)>,
+}
+
+/// Reads [`QueueStats`] from the claimable-rows index only: cheap enough to
+/// sample every few seconds and to check on every new run.
+#[tracing::instrument(skip_all, err)]
+pub async fn stats(tx: &mut PlatformTx) -> Result<QueueStats, sqlx::Error> {
+    let (due, oldest_due_secs): (i64, f64) = sqlx::query_as(
+        "select count(*),
+                coalesce(extract(epoch from now() - min(run_after))::float8, 0)
+         from analyses
+         where status = 'queued' and run_after <= now()",
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let active = sqlx::query_as(
+        "select status, model->>'name', count(*) from analyses
+         where status in ('queued', 'running')
+         group by 1, 2",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(QueueStats {
+        due,
+        oldest_due_secs,
+        active,
+    })
+}
+
+/// Queued analyses of all tenants, due or not: the back-pressure check.
+pub async fn queued(tx: &mut PlatformTx) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from analyses where status = 'queued'")
+        .fetch_one(tx.conn())
+        .await
 }

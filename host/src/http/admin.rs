@@ -83,7 +83,7 @@ async fn create_tenant(
     let plan = body.plan.unwrap_or_else(|| "free".into());
     validate::text("plan", &plan, 50)?;
     let settings = body.settings.unwrap_or_else(|| json!({}));
-    validate::json_object("settings", &settings)?;
+    validate::tenant_settings(&settings)?;
     let mut tx = app.db.platform_tx().await?;
     let new = NewTenant {
         slug: &body.slug,
@@ -184,7 +184,7 @@ async fn update_tenant(
         validate::text("plan", plan, 50)?;
     }
     if let Some(settings) = &body.settings {
-        validate::json_object("settings", settings)?;
+        validate::tenant_settings(settings)?;
     }
     let details = json!({ "name": body.name, "status": body.status, "plan": body.plan, "settings": body.settings });
     let changes = TenantChanges {

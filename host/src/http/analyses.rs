@@ -115,7 +115,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         (status = 403, description = "A plugin named is not enabled for this tenant (the message names it)", body = Problem),
         (status = 404, description = "No such plugin", body = Problem),
         (status = 409, description = "The idempotency key was used with another request", body = Problem),
-        (status = 422, description = "Unknown source, wrong plugin kind, or params that break the plugin's schema (the field names which)", body = Problem)))]
+        (status = 422, description = "Unknown source, wrong plugin kind, or params that break the plugin's schema (the field names which)", body = Problem),
+        (status = 503, description = "The queue is full (`queue_full`); `Retry-After` says when to try again", body = Problem)))]
 async fn run_analysis(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -131,6 +132,7 @@ async fn run_analysis(
         tx.commit().await?;
         return replay(existing, &request_digest);
     }
+    refuse_when_queue_full(&app).await?;
     let resolved = request::resolve(&mut tx, &ctx.config, &app.plugins, &body).await?;
     let model = serde_json::to_value(&resolved.model).map_err(ApiError::internal)?;
     let preprocessors =
@@ -170,6 +172,26 @@ async fn run_analysis(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("queued analysis vanished")))?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(Analysis::from_row(row, true))))
+}
+
+/// Back-pressure: past `--max-queued-analyses` (all tenants), a new run is
+/// refused rather than queued behind work the workers cannot reach soon.
+async fn refuse_when_queue_full(app: &AppState) -> Result<(), ApiError> {
+    let mut platform = app.db.platform_tx().await?;
+    let queued = crate::db::queue::queued(&mut platform).await?;
+    platform.commit().await?;
+    if queued >= app.limits.max_queued_analyses {
+        metrics::counter!(crate::telemetry::metrics::SHED, "resource" => "queue").increment(1);
+        return Err(ApiError::Unavailable {
+            code: "queue_full",
+            message: format!(
+                "{queued} analyses are waiting for workers, the most this platform queues; \
+                 try again later"
+            ),
+            retry_after_secs: 30,
+        });
+    }
+    Ok(())
 }
 
 fn replay(

@@ -15,6 +15,7 @@ use super::state::AppState;
 use super::validate;
 use crate::auth::password;
 use crate::auth::refresh::{self, Scope};
+use crate::auth::throttle::Attempt;
 use crate::db::refresh_tokens::{self, Claim, TokenStore};
 use crate::db::{self, OnConstraint, platform_admins, users};
 use crate::ids::{AdminId, TenantId, UserId};
@@ -81,8 +82,12 @@ async fn login(
         (a, b) => a.or(b).map(str::to_owned),
     };
     let email = body.email.trim().to_lowercase();
-    if app.throttle.is_locked(slug.as_deref(), &email).await {
-        return Err(ApiError::TooManyRequests);
+    if let Attempt::Locked { retry_after } = app.throttle.attempt(slug.as_deref(), &email).await? {
+        return Err(ApiError::TooManyRequests {
+            code: "too_many_requests",
+            message: "too many failed attempts for this account; try again later".into(),
+            retry_after_secs: retry_after.as_secs().max(1).try_into().unwrap_or(u32::MAX),
+        });
     }
     let issued = match &slug {
         Some(slug) => login_tenant_user(&app, slug, &email, body.password).await?,
@@ -90,13 +95,10 @@ async fn login(
     };
     match issued {
         Some(tokens) => {
-            app.throttle.clear(slug.as_deref(), &email).await;
+            app.throttle.clear(slug.as_deref(), &email).await?;
             Ok(Json(tokens))
         }
-        None => {
-            app.throttle.record_failure(slug.as_deref(), &email).await;
-            Err(bad_credentials())
-        }
+        None => Err(bad_credentials()),
     }
 }
 

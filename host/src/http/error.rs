@@ -44,8 +44,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("this route does not accept that method")]
     MethodNotAllowed,
-    #[error("too many failed attempts; try again later")]
-    TooManyRequests,
+    /// Over a rate limit or the login throttle; `Retry-After` says when to come back.
+    #[error("{message}")]
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u32,
+    },
     /// Temporarily out of a shared resource; the client should retry.
     #[error("{message}")]
     Unavailable {
@@ -127,7 +132,7 @@ impl ApiError {
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,13 +145,13 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::ContentTooLarge { code, .. }
-            | ApiError::Unavailable { code, .. } => code,
+            | ApiError::Unavailable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::InvalidData { .. } => "invalid_data",
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::TooManyRequests => "too_many_requests",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -176,6 +181,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         if let ApiError::Unavailable {
+            retry_after_secs, ..
+        }
+        | ApiError::TooManyRequests {
             retry_after_secs, ..
         } = &self
         {

@@ -56,9 +56,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
     (router, openapi::finish(api))
 }
 
-/// The served application: routes, authorization on every matched route,
-/// JSON errors for unknown routes and methods, body limit, request ids and
-/// a trace span per request.
+/// The served application: routes, authorization (and rate limits) on
+/// every matched route, JSON errors for unknown routes and methods, request
+/// metrics, body limit, request ids and a trace span per request.
 pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
     let doc = openapi::Document(Arc::new(api.to_json().unwrap_or_default()));
     router
@@ -69,6 +69,7 @@ pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::telemetry::http::track))
         .layer(Extension(doc))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(

@@ -126,15 +126,16 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
 /// The error responses that come from the layers and extractors every route
 /// shares rather than from one handler, each added to the operations it
 /// applies to unless the operation documents that status itself:
-/// - 401 and 403 everywhere: the authorization layer checks any bearer token
-///   that is sent, on public routes too, and denies by role on the others;
+/// - 401, 403 and 429 everywhere: the authorization layer checks any bearer
+///   token that is sent, on public routes too, denies by role on the others,
+///   and applies the rate limits;
 /// - 404 wherever the path has a parameter (an id that is not a UUID, or
 ///   names nothing the caller can see);
 /// - 422 wherever there are query parameters (unknown or invalid ones);
 /// - 400, 413, 415 and 422 wherever there is a request body.
 struct CommonResponses;
 
-const COMMON: [(&str, &str, &str); 7] = [
+const COMMON: [(&str, &str, &str); 8] = [
     (
         "400",
         "BadRequest",
@@ -166,6 +167,12 @@ const COMMON: [(&str, &str, &str); 7] = [
         "415",
         "UnsupportedMediaType",
         "The body's `Content-Type` is missing or not one this route accepts",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Over a rate limit: the tenant's requests per second, or (on the anonymous `/auth` \
+         routes) the client address's; `Retry-After` says how many seconds to wait",
     ),
     (
         "422",
@@ -217,7 +224,7 @@ fn add_common_responses(operation: &mut Operation) {
     };
     let body = operation.request_body.is_some();
     let applies = |status: &str| match status {
-        "401" | "403" => true,
+        "401" | "403" | "429" => true,
         "404" => has_param(ParameterIn::Path),
         "422" => body || has_param(ParameterIn::Query),
         _ => body,

@@ -67,6 +67,14 @@ impl From<RegistryError> for ApiError {
 /// A guest's failure is the caller's to see (422, naming plugin and cause);
 /// a host failure stays opaque.
 pub(super) fn call_error(e: RuntimeError) -> ApiError {
+    if let RuntimeError::Busy { .. } = e {
+        metrics::counter!(crate::telemetry::metrics::SHED, "resource" => "plugins").increment(1);
+        return ApiError::Unavailable {
+            code: "plugins_busy",
+            message: "every plugin slot is busy; try again shortly".into(),
+            retry_after_secs: 5,
+        };
+    }
     if e.fault() == Fault::Host {
         return ApiError::internal(e);
     }
@@ -334,6 +342,7 @@ async fn transform_and_record(
     let limits = limits_for(&ctx.config, &record.name, app.plugins.default_limits());
     let options = CallOptions {
         limits: Some(limits),
+        wait: Some(crate::plugins::REQUEST_SLOT_WAIT),
         ..CallOptions::labelled(ctx.tenant_id.to_string())
     };
     let started = Instant::now();

@@ -28,6 +28,8 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// Analysis event streams and the attempts new analyses get.
     pub analyses: super::analyses::AnalysisSettings,
+    /// Rate limits and the queue's back-pressure bound.
+    pub limits: crate::limits::Limits,
 }
 
 #[derive(Clone, Debug)]

@@ -81,6 +81,18 @@ pub fn json_object(field: &'static str, value: &serde_json::Value) -> Result<(),
     Ok(())
 }
 
+/// A tenant's settings: a JSON object, and its `rate_limit` (if any) whole.
+pub fn tenant_settings(value: &serde_json::Value) -> Result<(), ApiError> {
+    json_object("settings", value)?;
+    crate::limits::tenant::settings_rate(value).map_err(|reason| {
+        ApiError::invalid(
+            format!("settings.{}", crate::limits::tenant::SETTINGS_KEY),
+            reason,
+        )
+    })?;
+    Ok(())
+}
+
 fn numbers_stored_whole(value: &serde_json::Value) -> bool {
     use serde_json::Value;
     match value {

@@ -137,6 +137,7 @@ pub async fn compute(
             limits: Some(limits_for(config, &model_name, plugins.default_limits())),
             progress: None,
             cancel: None,
+            wait: Some(crate::plugins::REQUEST_SLOT_WAIT),
         },
         kpi: loaded.kpi.clone(),
         channels: history.channels.clone(),

@@ -64,6 +64,9 @@ pub struct TestApp {
     pub database: String,
     pub signing_key: SigningKey,
     pub base_domain: String,
+    /// Where this server's `/metrics` listens (its own port, as in production).
+    pub metrics_address: String,
+    databases: Databases,
 }
 
 /// A fresh database with migrations applied, as the server sees it.
@@ -129,9 +132,44 @@ impl TestApp {
     }
 
     pub async fn spawn_with(workers: mmm_host::analyses::WorkerSettings) -> Self {
+        Self::spawn_limited(workers, mmm_host::limits::Limits::generous()).await
+    }
+
+    /// A server with the given rate limits and back-pressure bound.
+    pub async fn spawn_limited(
+        workers: mmm_host::analyses::WorkerSettings,
+        limits: mmm_host::limits::Limits,
+    ) -> Self {
         let (databases, database) = fresh_databases().await;
         let signing_key =
             SigningKey::from_secret(mmm_host::secrets::random_token(32).as_bytes()).unwrap();
+        let app = Self::start(databases.clone(), database, signing_key, workers, limits).await;
+        mmm_host::http::auth::create_platform_admin(&databases.db, ADMIN_EMAIL, PASSWORD.into())
+            .await
+            .expect("create the platform admin");
+        app
+    }
+
+    /// A second instance on this one's database with the same signing key,
+    /// as two servers behind a load balancer are.
+    pub async fn sibling(&self, limits: mmm_host::limits::Limits) -> Self {
+        Self::start(
+            self.databases.clone(),
+            self.database.clone(),
+            self.signing_key.clone(),
+            worker_settings(0),
+            limits,
+        )
+        .await
+    }
+
+    async fn start(
+        databases: Databases,
+        database: String,
+        signing_key: SigningKey,
+        workers: mmm_host::analyses::WorkerSettings,
+        limits: mmm_host::limits::Limits,
+    ) -> Self {
         let base_domain = "mmm.test".to_owned();
         let settings = Settings {
             bind: "127.0.0.1:0".parse().unwrap(),
@@ -149,15 +187,15 @@ impl TestApp {
             plugin_keep_resident: 96 << 20,
             tables: mmm_host::tables::TableReader::default(),
             workers,
+            limits,
+            metrics_bind: Some("127.0.0.1:0".parse().unwrap()),
         };
         let app = Application::build(settings, databases.clone())
             .await
             .expect("build the app");
         let address = format!("http://{}", app.local_addr());
+        let metrics_address = format!("http://{}", app.metrics_addr().expect("a metrics listener"));
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        mmm_host::http::auth::create_platform_admin(&databases.db, ADMIN_EMAIL, PASSWORD.into())
-            .await
-            .expect("create the platform admin");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -168,6 +206,8 @@ impl TestApp {
             database,
             signing_key,
             base_domain,
+            metrics_address,
+            databases,
         }
     }
 

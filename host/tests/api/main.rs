@@ -12,6 +12,7 @@ mod contract;
 mod data;
 mod experiments;
 mod isolation;
+mod operations;
 mod plugins;
 mod rbac;
 mod recommendations;

@@ -1,0 +1,174 @@
+//! The real `mmm serve` in production log format: every request's line is
+//! one JSON object carrying its request id, route template, tenant, user,
+//! status and latency, and no secret; SIGTERM ends the process cleanly. The
+//! process's `/metrics` answers on its own port, not on the API's.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const ADMIN: &str = "admin@example.test";
+const PASSWORD: &str = "a long enough password";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn send(http: &reqwest::Client, req: reqwest::RequestBuilder) -> Value {
+    let response = http.execute(req.build().unwrap()).await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
+
+fn lines(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
+    let dir = TempDir(std::env::temp_dir().join(format!("mmm-logs-test-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let log = dir.0.join("serve.log");
+    let (port, metrics_port) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mmm"))
+        .arg("serve")
+        .env("MMM_DATA_DIR", dir.0.join("data"))
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("MMM_LOG_FORMAT", "json")
+        .env("MMM_BIND", format!("127.0.0.1:{port}"))
+        .env("MMM_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .env("MMM_WORKERS", "0")
+        .env("MMM_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
+        .env("MMM_BOOTSTRAP_ADMIN_PASSWORD", PASSWORD)
+        .env("MMM_POLICY_DIR", workspace().join("policies"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start mmm serve");
+    let api = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let ready = http.get(format!("{api}/readyz")).send().await;
+        if matches!(ready, Ok(r) if r.status() == StatusCode::OK) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "not ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let admin = send(
+        &http,
+        http.post(format!("{api}/auth/login"))
+            .json(&json!({ "email": ADMIN, "password": PASSWORD })),
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tenant = send(
+        &http,
+        http.post(format!("{api}/admin/tenants"))
+            .bearer_auth(&admin)
+            .json(&json!({ "slug": "acme", "name": "Acme" })),
+    )
+    .await;
+    let user = send(
+        &http,
+        http.post(format!(
+            "{api}/admin/tenants/{}/users",
+            tenant["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({ "email": "lead@acme.test", "password": PASSWORD, "role": "analyst" })),
+    )
+    .await;
+    let token = send(
+        &http,
+        http.post(format!("{api}/auth/login"))
+            .json(&json!({ "email": "lead@acme.test", "password": PASSWORD, "tenant": "acme" })),
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let request_id = "test-request-0001";
+    let me = http
+        .get(format!("{api}/auth/me"))
+        .bearer_auth(&token)
+        .header("x-request-id", request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.headers()["x-request-id"], request_id);
+
+    let metrics = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(r#"mmm_http_requests_total{method="GET",route="/auth/me",status="200"} 1"#),
+        "{text}"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit 60 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "SIGTERM exit: {status}");
+
+    let lines = lines(&log);
+    let line = lines
+        .iter()
+        .find(|l| {
+            l["span"]["request_id"] == request_id
+                && l["fields"]["message"] == "finished processing request"
+        })
+        .unwrap_or_else(|| panic!("no response line for {request_id}: {lines:#?}"));
+    assert_eq!(line["span"]["route"], "/auth/me");
+    assert_eq!(line["span"]["tenant"], "acme");
+    assert_eq!(line["span"]["user"], user["id"]);
+    assert_eq!(line["fields"]["status"], 200);
+    assert!(line["fields"]["latency"].is_string(), "{line}");
+    let all = serde_json::to_string(&lines).unwrap();
+    assert!(!all.contains(PASSWORD), "a password reached the log");
+    assert!(!all.contains(&token), "a token reached the log");
+}
