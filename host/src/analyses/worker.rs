@@ -169,11 +169,25 @@ async fn hold_and_run(shared: &Shared, name: &str, claim: Claim) {
         let stops = Arc::new(Stops::default());
         let (progress, progress_rx) = watch::channel(("starting".to_owned(), 0, 0));
         let started = Instant::now();
-        let holder = hold(shared, &claim, &cancel, &stops, progress_rx);
+        // Neither side is ever dropped mid-flight: a future dropped inside
+        // a database call can hand its connection back to the pool in the
+        // middle of a transaction (sqlx's BEGIN is not cancel-safe). The
+        // holder is told to stop and stops between its calls; a lost lease
+        // cancels the run, which is awaited to its end.
+        let (done, done_rx) = watch::channel(false);
+        let holder = hold(shared, &claim, &cancel, &stops, progress_rx, done_rx);
         let run = run_until_handover(shared, &claim, &cancel, &progress);
+        tokio::pin!(holder, run);
         let result = tokio::select! {
-            result = run => result,
-            () = holder => Err(JobError::Cancelled),
+            result = &mut run => {
+                let _ = done.send(true);
+                (&mut holder).await;
+                result
+            }
+            () = &mut holder => {
+                let _ = (&mut run).await;
+                Err(JobError::Cancelled)
+            }
         };
         match settle(shared, name, &claim, &stops, result).await {
             Ok(what) => {
@@ -205,10 +219,14 @@ async fn run_until_handover(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
+    let run = pipeline::run(&shared.ctx, claim, cancel, progress);
+    tokio::pin!(run);
     tokio::select! {
-        result = pipeline::run(&shared.ctx, claim, cancel, progress) => result,
+        result = &mut run => result,
         () = watch_handover => {
-            // Let the call notice the cancel and return.
+            // The call notices the cancel at its next epoch tick; awaiting
+            // it (not dropping it) lets any database call in flight end.
+            let _ = (&mut run).await;
             Err(JobError::Cancelled)
         }
     }
@@ -216,13 +234,15 @@ async fn run_until_handover(
 
 /// Holds the lease while the job runs: renews it, writes progress (at
 /// most every 100 ms), and cancels the local call when the tenant asked
-/// for it or the lease was lost. Returns only if the lease is lost.
+/// for it or the lease was lost. Returns when the lease is lost or `done`
+/// is set, and only between database calls.
 async fn hold(
     shared: &Shared,
     claim: &Claim,
     cancel: &CancelToken,
     stops: &Stops,
     mut progress: watch::Receiver<(String, u64, u64)>,
+    mut done: watch::Receiver<bool>,
 ) {
     let db = &shared.ctx.db;
     let lease = shared.settings.lease;
@@ -232,7 +252,11 @@ async fn hold(
     let mut last_progress = tokio::time::Instant::now() - Duration::from_secs(1);
     let mut progress_open = true;
     loop {
+        if *done.borrow() {
+            return;
+        }
         let beat = tokio::select! {
+            _ = done.changed() => return,
             () = tokio::time::sleep_until(next_beat) => true,
             change = changes.recv() => match change {
                 Ok(c) => c.id == claim.id,
