@@ -227,6 +227,9 @@ pub struct ServeConfig {
     /// API's listener (and the load balancer in front) never exposes it; `off` serves none.
     #[arg(long, env = "MMM_METRICS_BIND", default_value = "127.0.0.1:9464")]
     pub metrics_bind: ListenAddr,
+    /// Export traces to this OTLP/HTTP collector (e.g. `http://collector:4318`); off when absent.
+    #[arg(long, env = "MMM_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -356,6 +359,9 @@ pub struct WorkerCommand {
     /// analyses finished, queue depth); `off` serves none.
     #[arg(long, env = "MMM_METRICS_BIND", default_value = "127.0.0.1:9465")]
     pub metrics_bind: ListenAddr,
+    /// Export traces to this OTLP/HTTP collector (e.g. `http://collector:4318`); off when absent.
+    #[arg(long, env = "MMM_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How analysis jobs are run: by workers inside `mmm serve` and in any

@@ -23,11 +23,19 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(config) => {
-            telemetry::init(config.log_format);
+            let _traces = telemetry::logs::init_with_traces(
+                config.log_format,
+                config.otlp_endpoint.as_deref(),
+                "mmm-serve",
+            )?;
             serve(*config).await
         }
         Command::Worker(command) => {
-            telemetry::init(command.log_format);
+            let _traces = telemetry::logs::init_with_traces(
+                command.log_format,
+                command.otlp_endpoint.as_deref(),
+                "mmm-worker",
+            )?;
             worker(*command).await
         }
         Command::Migrate(command) => {

@@ -1,10 +1,13 @@
 //! The real `mmm serve` in production log format: every request's line is
 //! one JSON object carrying its request id, route template, tenant, user,
 //! status and latency, and no secret; SIGTERM ends the process cleanly. The
-//! process's `/metrics` answers on its own port, not on the API's.
+//! process's `/metrics` answers on its own port, not on the API's, and with
+//! `MMM_OTLP_ENDPOINT` its spans reach an OTLP/HTTP collector (one run by
+//! the test that keeps what it is sent).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -54,6 +57,7 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
     std::fs::create_dir_all(&dir.0).unwrap();
     let log = dir.0.join("serve.log");
     let (port, metrics_port) = (free_port(), free_port());
+    let (collector, exports) = collector().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_mmm"))
         .arg("serve")
         .env("MMM_DATA_DIR", dir.0.join("data"))
@@ -63,6 +67,7 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
         .env("MMM_BIND", format!("127.0.0.1:{port}"))
         .env("MMM_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
         .env("MMM_WORKERS", "0")
+        .env("MMM_OTLP_ENDPOINT", &collector)
         .env("MMM_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
         .env("MMM_BOOTSTRAP_ADMIN_PASSWORD", PASSWORD)
         .env("MMM_POLICY_DIR", workspace().join("policies"))
@@ -171,4 +176,46 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
     let all = serde_json::to_string(&lines).unwrap();
     assert!(!all.contains(PASSWORD), "a password reached the log");
     assert!(!all.contains(&token), "a token reached the log");
+
+    // The exporter flushed at exit: protobuf trace batches naming the
+    // service and the request's route.
+    let exports = exports.lock().unwrap();
+    assert!(!exports.is_empty(), "no OTLP export reached the collector");
+    let sent: Vec<u8> = exports.iter().flatten().copied().collect();
+    let has = |needle: &[u8]| sent.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"mmm-serve"), "the service name was not exported");
+    assert!(has(b"/auth/me"), "the request span was not exported");
+    assert!(
+        has(request_id.as_bytes()),
+        "the request id was not exported"
+    );
+}
+
+type Exports = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// An OTLP/HTTP collector that keeps every protobuf body POSTed to
+/// `/v1/traces`; returns its base URL.
+async fn collector() -> (String, Exports) {
+    use axum::http::{HeaderMap, StatusCode as Status};
+    let exports: Exports = Arc::default();
+    let kept = exports.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                if headers.get("content-type").and_then(|v| v.to_str().ok())
+                    != Some("application/x-protobuf")
+                {
+                    return Status::UNSUPPORTED_MEDIA_TYPE;
+                }
+                kept.lock().unwrap().push(body.to_vec());
+                Status::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (address, exports)
 }
