@@ -263,6 +263,10 @@ pub struct LimitConfig {
     /// Queued analyses (all tenants) past which new runs are refused with 503.
     #[arg(long, env = "MMM_MAX_QUEUED_ANALYSES", default_value_t = 10_000)]
     pub max_queued_analyses: i64,
+    /// Seconds a request may take until its response starts (uploads
+    /// included; an event stream's body is not counted); past it, 503.
+    #[arg(long, env = "MMM_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
 }
 
 /// `RATE:BURST`: a sustained rate per second and the requests allowed at once.

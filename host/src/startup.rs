@@ -144,6 +144,7 @@ impl Application {
             },
             limits: settings.limits,
         };
+        state.tokens.self_test()?;
         let router = http::app(routes, &api, state.clone());
         let listener = TcpListener::bind(settings.bind)
             .await

@@ -64,9 +64,22 @@ impl TenantConfig {
     }
 }
 
+/// Why a config was not loaded; neither outcome is cached.
+#[derive(Debug)]
+enum Load {
+    Missing,
+    Failed(Arc<sqlx::Error>),
+}
+
+impl From<sqlx::Error> for Load {
+    fn from(e: sqlx::Error) -> Self {
+        Load::Failed(Arc::new(e))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TenantConfigs {
-    cache: Cache<TenantId, Option<Arc<TenantConfig>>>,
+    cache: Cache<TenantId, Arc<TenantConfig>>,
     /// Per-user revocation checks, invalidated through the same channel.
     accounts: Accounts,
     db: Db,
@@ -93,24 +106,40 @@ impl TenantConfigs {
         use crate::telemetry::metrics::TENANT_CACHE;
         if let Some(hit) = self.cache.get(&id).await {
             metrics::counter!(TENANT_CACHE, "result" => "hit").increment(1);
-            return Ok(hit);
+            return Ok(Some(hit));
         }
         metrics::counter!(TENANT_CACHE, "result" => "miss").increment(1);
-        self.cache.try_get_with(id, self.load(id)).await
+        // Only tenants that exist are cached: ids come from unauthenticated
+        // input too (a refresh token's prefix), and cached misses for made-up
+        // ids would push real tenants out. Concurrent loads of one id still
+        // share one query.
+        match self.cache.try_get_with(id, self.load(id)).await {
+            Ok(config) => Ok(Some(config)),
+            Err(e) => match &*e {
+                Load::Missing => Ok(None),
+                Load::Failed(e) => Err(e.clone()),
+            },
+        }
+    }
+
+    /// How many tenants' configs are cached now (after pending evictions).
+    pub async fn cached(&self) -> u64 {
+        self.cache.run_pending_tasks().await;
+        self.cache.entry_count()
     }
 
     pub async fn invalidate(&self, id: TenantId) {
         self.cache.invalidate(&id).await;
     }
 
-    async fn load(&self, id: TenantId) -> Result<Option<Arc<TenantConfig>>, sqlx::Error> {
+    async fn load(&self, id: TenantId) -> Result<Arc<TenantConfig>, Load> {
         let mut tx = self.db.tenant_tx(id).await?;
         let Some(tenant) = db::tenants::fetch_current(&mut tx).await? else {
-            return Ok(None);
+            return Err(Load::Missing);
         };
         let features = db::features::list(&mut tx).await?;
         tx.commit().await?;
-        Ok(Some(Arc::new(TenantConfig { tenant, features })))
+        Ok(Arc::new(TenantConfig { tenant, features }))
     }
 
     /// Listens for change notifications from any instance and drops the

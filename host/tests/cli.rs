@@ -88,3 +88,24 @@ fn without_a_usable_cache_dir_the_run_compiles_and_says_so() {
     assert!(output.contains("compiled the component in"), "{output}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_failure_is_printed_once_with_each_cause_once() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mmm"))
+        .args(["plugin", "build", "/nonexistent-plugin-dir"])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert_eq!(text.matches("Error:").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("No such file or directory").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("/nonexistent-plugin-dir/Cargo.toml"),
+        "{text}"
+    );
+}

@@ -1,6 +1,8 @@
 //! The real `mmm serve` in production log format: every request's line is
 //! one JSON object carrying its request id, route template, tenant, user,
-//! status and latency, and no secret; SIGTERM ends the process cleanly. The
+//! status and latency, and no secret; every refused request is a security
+//! line naming route, tenant, user and decision; SIGTERM lets the request in
+//! flight finish, takes no new connection and ends the process cleanly. The
 //! process's `/metrics` answers on its own port, not on the API's, and with
 //! `MMM_OTLP_ENDPOINT` its spans reach an OTLP/HTTP collector (one run by
 //! the test that keeps what it is sent).
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN: &str = "admin@example.test";
 const PASSWORD: &str = "a long enough password";
@@ -51,7 +54,7 @@ fn lines(log: &Path) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
+async fn request_and_refusal_lines_are_json_and_sigterm_drains_the_request_in_flight() {
     let dir = TempDir(std::env::temp_dir().join(format!("mmm-logs-test-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&dir.0);
     std::fs::create_dir_all(&dir.0).unwrap();
@@ -67,6 +70,7 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
         .env("MMM_BIND", format!("127.0.0.1:{port}"))
         .env("MMM_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
         .env("MMM_WORKERS", "0")
+        .env("MMM_BASE_DOMAIN", "mmm.test")
         .env("MMM_OTLP_ENDPOINT", &collector)
         .env("MMM_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
         .env("MMM_BOOTSTRAP_ADMIN_PASSWORD", PASSWORD)
@@ -146,10 +150,64 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
         "{text}"
     );
 
+    // Refusals: a forged token, a role the route is not for, a token sent
+    // to another tenant's subdomain.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let refused = [
+        (http.get(format!("{api}/auth/me")).bearer_auth(&forged), 401),
+        (
+            http.get(format!("{api}/admin/tenants")).bearer_auth(&token),
+            403,
+        ),
+        (
+            http.get(format!("{api}/tenant"))
+                .bearer_auth(&token)
+                .header("host", "globex.mmm.test"),
+            403,
+        ),
+    ];
+    for (request, status) in refused {
+        assert_eq!(request.send().await.unwrap().status().as_u16(), status);
+    }
+
+    // A request in flight when SIGTERM arrives: its body still trickling in.
+    let body = json!({ "slug": "late", "name": "Late" }).to_string();
+    let mut in_flight = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /admin/tenants HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {admin}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.unwrap();
+    in_flight.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
+    // New connections are no longer taken...
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let fresh = reqwest::Client::new();
+        if fresh.get(format!("{api}/healthz")).send().await.is_err() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+    // ...while the one in flight completes.
+    in_flight.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -173,9 +231,32 @@ async fn request_lines_are_json_with_their_context_and_sigterm_exits_cleanly() {
     assert_eq!(line["span"]["user"], user["id"]);
     assert_eq!(line["fields"]["status"], 200);
     assert!(line["fields"]["latency"].is_string(), "{line}");
+    let refusals: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "mmm::security")
+        .collect();
+    let refusal = |code: &str| {
+        refusals
+            .iter()
+            .find(|l| l["fields"]["code"] == code)
+            .unwrap_or_else(|| panic!("no security line for {code}: {refusals:#?}"))
+    };
+    let forged_line = refusal("invalid_token");
+    assert_eq!(forged_line["fields"]["decision"], "unauthenticated");
+    assert_eq!(forged_line["fields"]["route"], "/auth/me");
+    let role_line = refusal("forbidden");
+    assert_eq!(role_line["fields"]["route"], "/admin/tenants");
+    assert_eq!(role_line["fields"]["decision"], "forbidden");
+    assert_eq!(role_line["fields"]["role"], "analyst");
+    assert_eq!(role_line["fields"]["user"], user["id"]);
+    assert_eq!(role_line["fields"]["tenant"], tenant["id"]);
+    let mismatch = refusal("tenant_mismatch");
+    assert_eq!(mismatch["fields"]["subdomain"], "globex");
+    assert_eq!(mismatch["fields"]["tenant"], tenant["id"]);
     let all = serde_json::to_string(&lines).unwrap();
     assert!(!all.contains(PASSWORD), "a password reached the log");
     assert!(!all.contains(&token), "a token reached the log");
+    assert!(!all.contains(&forged), "a forged token reached the log");
 
     // The exporter flushed at exit: protobuf trace batches naming the
     // service and the request's route.

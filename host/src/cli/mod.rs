@@ -2,6 +2,7 @@
 //! the same sandbox as the server, and publish.
 
 pub mod cache;
+pub mod errors;
 pub mod plugin;
 pub mod report;
 pub mod scaffold;

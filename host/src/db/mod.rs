@@ -118,6 +118,18 @@ impl PlatformTx {
         &mut self.0
     }
 
+    /// Names the tenant this transaction acts on. The platform role may
+    /// write a tenant's rows (its audit entries) only for the tenant named
+    /// here, so a platform transaction cannot write into a tenant by
+    /// accident; reads across tenants are unaffected.
+    pub async fn act_for(&mut self, tenant: TenantId) -> Result<(), sqlx::Error> {
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.0.commit().await
     }

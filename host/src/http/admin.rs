@@ -58,11 +58,19 @@ pub struct CreateTenant {
     /// Lower-case DNS label; also the tenant's subdomain.
     #[schema(pattern = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     slug: String,
-    /// 1 to 200 characters, not all blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    /// 1 to 200 characters, not all blank, no control or invisible characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+    )]
     name: String,
-    /// 1 to 50 characters, not all blank; default `free`.
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+    /// 1 to 50 characters, not all blank, no control or invisible characters. default `free`.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+    )]
     plan: Option<String>,
     /// A JSON object; default `{}`.
     #[schema(value_type = Option<StoredJsonObject>)]
@@ -96,6 +104,7 @@ async fn create_tenant(
         .on_constraint("tenants_slug_key", |_| {
             ApiError::conflict("slug_taken", "a tenant with this slug exists")
         })?;
+    tx.act_for(tenant.id).await?;
     audit::record(
         tx.conn(),
         entry(
@@ -155,12 +164,20 @@ async fn get_tenant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenant {
-    /// 1 to 200 characters, not all blank.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    /// 1 to 200 characters, not all blank, no control or invisible characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+    )]
     name: Option<String>,
     status: Option<TenantStatus>,
-    /// 1 to 50 characters, not all blank.
-    #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+    /// 1 to 50 characters, not all blank, no control or invisible characters.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+    )]
     plan: Option<String>,
     /// A JSON object; replaces the settings whole.
     #[schema(value_type = Option<StoredJsonObject>)]
@@ -197,6 +214,7 @@ async fn update_tenant(
     let tenant = db::tenants::update(&mut tx, id, changes)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
+    tx.act_for(id).await?;
     audit::record(tx.conn(), entry(admin, id, "tenant.update", details)).await?;
     db::tenants::notify_changed(tx.conn(), id).await?;
     tx.commit().await?;

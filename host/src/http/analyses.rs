@@ -111,7 +111,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 #[utoipa::path(post, path = "/tenant/analysis/run", tag = "analyses", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the same analysis instead of queuing another")),
     request_body = RunRequest,
-    responses((status = 202, description = "Queued (or, with a known idempotency key, the analysis it queued)", body = Analysis),
+    responses((status = 202, description = "Queued (or, with a known idempotency key, the analysis it queued)", body = Analysis,
+            links(("GetAnalysis" = (operation_id = "get_analysis", parameters(("analysis_id" = "$response.body#/id")))),
+                ("CancelAnalysis" = (operation_id = "cancel", parameters(("analysis_id" = "$response.body#/id")))),
+                ("Decomposition" = (operation_id = "decomposition", parameters(("analysis_id" = "$response.body#/id")))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id" }))))),
         (status = 403, description = "A plugin named is not enabled for this tenant (the message names it)", body = Problem),
         (status = 404, description = "No such plugin", body = Problem),
         (status = 409, description = "The idempotency key was used with another request", body = Problem),
@@ -253,7 +257,11 @@ impl AnalysisStatus {
 
 /// The tenant's analyses, newest first (without their summaries).
 #[utoipa::path(get, path = "/tenant/analysis", tag = "analyses", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, description = "A page of analyses", body = Page<Analysis>),
+    responses((status = 200, description = "A page of analyses", body = Page<Analysis>,
+            links(("GetAnalysis" = (operation_id = "get_analysis", parameters(("analysis_id" = "$response.body#/items/0/id")))),
+                ("ResponseCurves" = (operation_id = "response_curves", parameters(("analysis_id" = "$response.body#/items/0/id")))),
+                ("DefaultRecommendation" = (operation_id = "default_recommendation", parameters(("analysis_id" = "$response.body#/items/0/id")))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/items/0/id" }))))),
         (status = 422, description = "An unknown status, or paging out of range", body = Problem)))]
 async fn list(
     State(app): State<AppState>,
@@ -292,7 +300,12 @@ async fn load(db: &Db, tenant: TenantId, id: Uuid) -> Result<Analysis, ApiError>
 /// One analysis: status, progress, exact inputs and, once done, its summary or its error.
 #[utoipa::path(get, path = "/tenant/analysis/{analysis_id}", tag = "analyses", security(("bearer" = [])),
     params(("analysis_id" = Uuid, Path, description = "The analysis's id")),
-    responses((status = 200, description = "The analysis", body = Analysis),
+    responses((status = 200, description = "The analysis", body = Analysis,
+            links(("Decomposition" = (operation_id = "decomposition", parameters(("analysis_id" = "$response.body#/id")))),
+                ("ResponseCurves" = (operation_id = "response_curves", parameters(("analysis_id" = "$response.body#/id")))),
+                ("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/inputs/source/id")))),
+                ("DefaultRecommendation" = (operation_id = "default_recommendation", parameters(("analysis_id" = "$response.body#/id")))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id" }))))),
         (status = 404, description = "No such analysis in this tenant", body = Problem)))]
 async fn get_analysis(
     State(app): State<AppState>,
@@ -370,13 +383,23 @@ async fn response_curves(
     result_table(&app, &ctx, id, ResultPart::ResponseCurves, &headers).await
 }
 
+/// One event of the stream as a client parses it, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only documented: the stream itself is written by axum's `Event`.
+pub struct StatusEvent {
+    /// `progress` or `status`.
+    event: String,
+    /// `{id, status, progress, attempts, error}` as JSON text.
+    data: String,
+}
+
 /// Server-Sent Events of the analysis's status and progress until it ends:
 /// `event: progress` while its stage or progress moves, `event: status` when
 /// its status changes (the last one is final). Each `data` is
 /// `{id, status, progress: {stage, done, total}, attempts, error}`.
 #[utoipa::path(get, path = "/tenant/analysis/{analysis_id}/events", tag = "analyses", security(("bearer" = [])),
     params(("analysis_id" = Uuid, Path, description = "The analysis's id")),
-    responses((status = 200, description = "An event stream", content((inline(Binary) = "text/event-stream"))),
+    responses((status = 200, description = "An event stream", content((StatusEvent = "text/event-stream"))),
         (status = 404, description = "No such analysis in this tenant", body = Problem)))]
 async fn events(
     State(app): State<AppState>,

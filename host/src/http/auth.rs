@@ -13,7 +13,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{Identity, Json};
 use super::state::AppState;
 use super::validate;
-use crate::auth::password;
+use crate::auth::password::{self, Hasher, PasswordError, Slot};
 use crate::auth::refresh::{self, Scope};
 use crate::auth::throttle::Attempt;
 use crate::db::refresh_tokens::{self, Claim, TokenStore};
@@ -57,12 +57,25 @@ fn bad_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "wrong email or password")
 }
 
+/// Every hashing slot stayed busy: 503, come back shortly.
+fn hashing_failed(e: PasswordError) -> ApiError {
+    match e {
+        PasswordError::Busy => ApiError::Unavailable {
+            code: "login_busy",
+            message: "too many sign-ins are being checked at once; try again shortly".into(),
+            retry_after_secs: password::BUSY_RETRY_AFTER_SECS,
+        },
+        other => other.into(),
+    }
+}
+
 /// Unknown users, unknown tenants and wrong passwords all answer alike.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password, or no such tenant", body = Problem),
         (status = 403, description = "The tenant is suspended, or the subdomain names another tenant", body = Problem),
-        (status = 429, description = "Too many failed attempts for this account; try again later", body = Problem)))]
+        (status = 429, description = "Too many failed attempts for this account; try again later", body = Problem),
+        (status = 503, description = "Too many sign-ins being checked at once; retry after `Retry-After`", body = Problem)))]
 async fn login(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -82,7 +95,11 @@ async fn login(
         (a, b) => a.or(b).map(str::to_owned),
     };
     let email = body.email.trim().to_lowercase();
+    // The hashing slot comes first, so that a login refused for want of one
+    // is not counted as an attempt on the account.
+    let slot = Hasher::global().slot().await.map_err(hashing_failed)?;
     if let Attempt::Locked { retry_after } = app.throttle.attempt(slug.as_deref(), &email).await? {
+        slot.release();
         return Err(ApiError::TooManyRequests {
             code: "too_many_requests",
             message: "too many failed attempts for this account; try again later".into(),
@@ -90,8 +107,8 @@ async fn login(
         });
     }
     let issued = match &slug {
-        Some(slug) => login_tenant_user(&app, slug, &email, body.password).await?,
-        None => login_platform_admin(&app, &email, body.password).await?,
+        Some(slug) => login_tenant_user(&app, slug, &email, body.password, slot).await?,
+        None => login_platform_admin(&app, &email, body.password, slot).await?,
     };
     match issued {
         Some(tokens) => {
@@ -107,22 +124,31 @@ async fn login_tenant_user(
     slug: &str,
     email: &str,
     password: String,
+    slot: Slot,
 ) -> Result<Option<TokenResponse>, ApiError> {
     let mut platform = app.db.platform_tx().await?;
     let tenant = db::tenants::id_by_slug(&mut platform, slug).await?;
     platform.commit().await?;
     let Some(tenant) = tenant else {
-        password::verify(password, None).await?;
+        slot.check(password, None).await?;
         return Ok(None);
     };
     let mut tx = app.db.tenant_tx(tenant).await?;
     let user = users::credentials(&mut tx, email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(password, hash).await? {
+    let checked = slot.check(password, hash).await?;
+    if !checked.matches {
         return Ok(None);
     }
     let user = user.ok_or_else(bad_credentials)?;
     ensure_active(app, tenant).await?;
+    if let Some(upgraded) = checked.upgraded {
+        sqlx::query("update users set password_hash = $1 where id = $2")
+            .bind(upgraded)
+            .bind(user.id.0)
+            .execute(tx.conn())
+            .await?;
+    }
     let tokens = issue(
         app,
         &mut tx,
@@ -140,14 +166,23 @@ async fn login_platform_admin(
     app: &AppState,
     email: &str,
     password: String,
+    slot: Slot,
 ) -> Result<Option<TokenResponse>, ApiError> {
     let mut tx = app.db.platform_tx().await?;
     let admin = platform_admins::credentials(&mut tx, email).await?;
     let hash = admin.as_ref().map(|a| a.password_hash.clone());
-    if !password::verify(password, hash).await? {
+    let checked = slot.check(password, hash).await?;
+    if !checked.matches {
         return Ok(None);
     }
     let admin = admin.ok_or_else(bad_credentials)?;
+    if let Some(upgraded) = checked.upgraded {
+        sqlx::query("update platform_admins set password_hash = $1 where id = $2")
+            .bind(upgraded)
+            .bind(admin.id.0)
+            .execute(tx.conn())
+            .await?;
+    }
     let tokens = issue(
         app,
         &mut tx,
@@ -351,4 +386,23 @@ pub async fn create_platform_admin(
         })?;
     tx.commit().await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    #[test]
+    fn a_login_without_a_hashing_slot_is_a_503_with_retry_after() {
+        let response = hashing_failed(PasswordError::Busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[axum::http::header::RETRY_AFTER],
+            password::BUSY_RETRY_AFTER_SECS.to_string().as_str()
+        );
+        let other = hashing_failed(PasswordError::Hash("broken".into()));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

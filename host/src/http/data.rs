@@ -61,7 +61,11 @@ pub struct UploadForm {
     request_body(description = "The file with its declarations as multipart, or the file as the body with `?meta=`",
         content((UploadForm = "multipart/form-data"), (inline(Binary) = "text/csv"),
             (inline(Binary) = "application/vnd.apache.parquet"), (inline(Binary) = "application/vnd.apache.arrow.stream"))),
-    responses((status = 201, description = "Stored as the next version of its name", body = SourceRecord),
+    responses((status = 201, description = "Stored as the next version of its name", body = SourceRecord,
+            links(("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/id")))),
+                ("SourceRows" = (operation_id = "source_rows", parameters(("id" = "$response.body#/id")))),
+                ("DeleteSource" = (operation_id = "delete_source", parameters(("id" = "$response.body#/id")))),
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id" }))))),
         (status = 409, description = "Another upload of this name took the same version; retry", body = Problem),
         (status = 413, description = "Over the byte cap, or the table over the caps on columns, rows or cells", body = Problem),
         (status = 422, description = "The declarations or the data broke a rule (`invalid_data` lists row, column, value and reason)", body = Problem),
@@ -235,7 +239,9 @@ pub struct SourcesQuery {
 
 /// The newest version of each data source, newest first.
 #[utoipa::path(get, path = "/tenant/data/sources", tag = "data", security(("bearer" = [])), params(SourcesQuery),
-    responses((status = 200, description = "One page", body = Page<SourceRecord>)))]
+    responses((status = 200, description = "One page", body = Page<SourceRecord>,
+            links(("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/items/0/id")))),
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/items/0/id" })))))))]
 async fn list_sources(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -277,7 +283,9 @@ pub struct VersionRef {
 
 #[utoipa::path(get, path = "/tenant/data/sources/{id}", tag = "data", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "A data source version's id")),
-    responses((status = 200, description = "The version", body = SourceDetail),
+    responses((status = 200, description = "The version", body = SourceDetail,
+            links(("SourceRows" = (operation_id = "source_rows", parameters(("id" = "$response.body#/id")))),
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id" }))))),
         (status = 404, description = "No such data source in this tenant", body = Problem)))]
 async fn get_source(
     State(app): State<AppState>,

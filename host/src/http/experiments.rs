@@ -53,7 +53,9 @@ impl From<ExperimentError> for ApiError {
 /// when their data source has the channel and covers the dates.
 #[utoipa::path(post, path = "/tenant/experiments", tag = "experiments", security(("bearer" = [])),
     request_body = ExperimentRequest,
-    responses((status = 201, description = "Stored", body = Experiment),
+    responses((status = 201, description = "Stored", body = Experiment,
+            links(("GetExperiment" = (operation_id = "get_experiment", parameters(("experiment_id" = "$response.body#/id")))),
+                ("DeleteExperiment" = (operation_id = "delete_experiment", parameters(("experiment_id" = "$response.body#/id")))))),
         (status = 422, description = "A value out of range, a channel no data source has, or dates outside the data (the field names which)", body = Problem)))]
 async fn create_experiment(
     State(app): State<AppState>,
@@ -102,7 +104,8 @@ pub struct ListQuery {
 /// The tenant's lift tests, newest first.
 #[utoipa::path(get, path = "/tenant/experiments", tag = "experiments", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "A page of experiments", body = Page<Experiment>),
+    responses((status = 200, description = "A page of experiments", body = Page<Experiment>,
+            links(("GetExperiment" = (operation_id = "get_experiment", parameters(("experiment_id" = "$response.body#/items/0/id")))))),
         (status = 422, description = "Paging out of range", body = Problem)))]
 async fn list_experiments(
     State(app): State<AppState>,

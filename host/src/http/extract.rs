@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -76,7 +76,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 /// A typing error as a 422 naming the field: serde_path_to_error gives the
 /// path to the value that failed; unknown and missing fields name themselves
 /// (in backticks) below that path.
-fn data_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn data_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> ApiError {
     let path = e.path().to_string();
     let path = if path == "." { String::new() } else { path };
     let message = e.inner().to_string();
@@ -111,22 +111,26 @@ fn data_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     }
 }
 
-/// A query string; NUL in any parameter, or anything that does not parse, is 422.
+/// A query string; NUL in any parameter, or anything that does not parse,
+/// is 422 `invalid_query` naming the parameter (`field`) where there is one.
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("").as_bytes();
         nul::check_params(form_urlencoded::parse(query))?;
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(v)| Query(v))
-            .map_err(|e: QueryRejection| ApiError::Invalid {
-                code: "invalid_query",
-                field: None,
-                message: e.body_text(),
+        let params = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query));
+        serde_path_to_error::deserialize(params)
+            .map(Query)
+            .map_err(|e| match data_error(e) {
+                ApiError::Invalid { field, message, .. } => ApiError::Invalid {
+                    code: "invalid_query",
+                    field,
+                    message,
+                },
+                other => other,
             })
     }
 }

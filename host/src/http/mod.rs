@@ -19,6 +19,7 @@ pub mod recommendations;
 pub mod state;
 pub mod tables;
 pub mod tenant;
+pub mod timeout;
 pub mod users;
 pub mod validate;
 
@@ -57,8 +58,9 @@ pub fn api() -> (Router<AppState>, OpenApi) {
 }
 
 /// The served application: routes, authorization (and rate limits) on
-/// every matched route, JSON errors for unknown routes and methods, request
-/// metrics, body limit, request ids and a trace span per request.
+/// every matched route, JSON errors for unknown routes and methods, the
+/// request deadline, request metrics, body limit, request ids and a trace
+/// span per request.
 pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
     let doc = openapi::Document(Arc::new(api.to_json().unwrap_or_default()));
     router
@@ -68,6 +70,10 @@ pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
         ))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            timeout::deadline,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(crate::telemetry::http::track))
         .layer(Extension(doc))

@@ -419,6 +419,73 @@ mod tests {
         assert_eq!(ids.len(), count, "operation ids repeat");
     }
 
+    /// The links the fuzzer's stateful phase follows name operations that
+    /// exist, parameters those operations have, and request body fields
+    /// their bodies have; and they chain an upload to a recommendation.
+    #[test]
+    fn links_name_real_operations_parameters_and_fields() {
+        let doc = document();
+        let ops = operations(&doc);
+        let by_id = |id: &str| {
+            ops.iter()
+                .find(|(_, _, op)| op["operationId"] == id)
+                .map(|(_, _, op)| *op)
+                .unwrap_or_else(|| panic!("a link names operation {id}, which does not exist"))
+        };
+        let mut edges = Vec::new();
+        for (path, method, op) in &ops {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let Some(links) = response.get("links").and_then(Value::as_object) else {
+                    continue;
+                };
+                assert!(
+                    status.starts_with('2'),
+                    "{method} {path}: links on {status}"
+                );
+                for (name, link) in links {
+                    let target_id = link["operationId"].as_str().unwrap();
+                    let target = by_id(target_id);
+                    for (param, expression) in link["parameters"].as_object().into_iter().flatten()
+                    {
+                        assert!(
+                            params(target, "path")
+                                .iter()
+                                .chain(&params(target, "query"))
+                                .any(|p| p["name"] == param.as_str()),
+                            "{method} {path} {status} {name}: {target_id} has no parameter {param}"
+                        );
+                        assert!(expression.as_str().unwrap().starts_with("$response.body#/"));
+                    }
+                    if let Some(body) = link.get("requestBody") {
+                        let schema =
+                            &target["requestBody"]["content"]["application/json"]["schema"];
+                        let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+                        let properties = &doc["components"]["schemas"][name]["properties"];
+                        for field in body.as_object().unwrap().keys() {
+                            assert!(
+                                properties.get(field).is_some(),
+                                "{method} {path} {status} {name}: {target_id} has no field {field}"
+                            );
+                        }
+                    }
+                    edges.push((op["operationId"].as_str().unwrap(), target_id));
+                }
+            }
+        }
+        for edge in [
+            ("upload", "run_analysis"),
+            ("list_sources", "run_analysis"),
+            ("run_analysis", "get_analysis"),
+            ("run_analysis", "create_recommendation"),
+            ("list", "create_recommendation"),
+            ("create_recommendation", "get_recommendation"),
+            ("create_experiment", "get_experiment"),
+            ("create_tenant_user", "get_user"),
+        ] {
+            assert!(edges.contains(&edge), "a link {edge:?}");
+        }
+    }
+
     #[test]
     fn every_reference_resolves() {
         fn walk<'a>(value: &'a Value, refs: &mut Vec<&'a str>) {

@@ -131,13 +131,15 @@ impl PublishQuery {
     }
 }
 
+/// Media types are case-insensitive (RFC 9110 §8.3.1); parameters are ignored.
 fn expect_wasm(headers: &HeaderMap) -> Result<(), ApiError> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.starts_with("application/wasm")
-        || content_type.starts_with("application/octet-stream")
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/wasm")
+        || essence.eq_ignore_ascii_case("application/octet-stream")
     {
         Ok(())
     } else {

@@ -114,7 +114,9 @@ async fn make(
 /// first request and stored; later ones return the stored one.
 #[utoipa::path(get, path = "/tenant/recommendations", tag = "recommendations", security(("bearer" = [])),
     params(DefaultQuery),
-    responses((status = 200, description = "The default recommendation", body = Recommendation),
+    responses((status = 200, description = "The default recommendation", body = Recommendation,
+            links(("GetRecommendation" = (operation_id = "get_recommendation", parameters(("recommendation_id" = "$response.body#/id")))),
+                ("GetAnalysis" = (operation_id = "get_analysis", parameters(("analysis_id" = "$response.body#/analysis_id")))))),
         (status = 404, description = "No such analysis in this tenant", body = Problem),
         (status = 409, description = "No succeeded analysis yet, or the one named has not succeeded", body = Problem)))]
 async fn default_recommendation(
@@ -147,7 +149,9 @@ async fn default_recommendation(
 /// A recommendation for a request of one's own: objective, budget, horizon, bounds.
 #[utoipa::path(post, path = "/tenant/recommendations", tag = "recommendations", security(("bearer" = [])),
     request_body = RecommendationRequest,
-    responses((status = 201, description = "Optimised and stored", body = Recommendation),
+    responses((status = 201, description = "Optimised and stored", body = Recommendation,
+            links(("GetRecommendation" = (operation_id = "get_recommendation", parameters(("recommendation_id" = "$response.body#/id")))),
+                ("ListRecommendations" = (operation_id = "list_recommendations", parameters(("analysis_id" = "$response.body#/analysis_id")))))),
         (status = 404, description = "No such analysis in this tenant", body = Problem),
         (status = 409, description = "The analysis has not succeeded", body = Problem),
         (status = 422, description = "A bound, budget, horizon or target that is invalid or infeasible (the field names which)", body = Problem)))]
@@ -189,7 +193,8 @@ pub struct ListQuery {
 /// Stored recommendations, newest first.
 #[utoipa::path(get, path = "/tenant/recommendations/saved", tag = "recommendations", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "A page of recommendations", body = Page<Recommendation>),
+    responses((status = 200, description = "A page of recommendations", body = Page<Recommendation>,
+            links(("GetRecommendation" = (operation_id = "get_recommendation", parameters(("recommendation_id" = "$response.body#/items/0/id")))))),
         (status = 422, description = "Paging out of range", body = Problem)))]
 async fn list_recommendations(
     State(app): State<AppState>,

@@ -65,7 +65,10 @@ pub async fn create_user(
 
 /// Creates a user in the caller's tenant.
 #[utoipa::path(post, path = "/tenant/users", tag = "tenant", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, description = "The new user", body = User),
+    responses((status = 201, description = "The new user", body = User,
+            links(("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/id")))),
+                ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/id")))),
+                ("DeleteUser" = (operation_id = "delete_user", parameters(("id" = "$response.body#/id")))))),
         (status = 409, description = "The tenant has a user with this email", body = Problem)))]
 async fn create_tenant_user(
     State(app): State<AppState>,
@@ -79,7 +82,8 @@ async fn create_tenant_user(
 
 /// The caller's tenant's users, a page at a time.
 #[utoipa::path(get, path = "/tenant/users", tag = "tenant", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, description = "A page of users", body = Page<User>)))]
+    responses((status = 200, description = "A page of users", body = Page<User>,
+            links(("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/items/0/id"))))))))]
 async fn list_users(
     State(app): State<AppState>,
     ctx: TenantContext,

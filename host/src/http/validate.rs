@@ -4,9 +4,14 @@
 use super::error::ApiError;
 use crate::auth::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
-/// Trimmed and lower-cased, so that one mailbox is one account.
+/// Trimmed and lower-cased, so that one mailbox is one account. Invisible
+/// characters are refused, not stripped: `a\u{200b}dmin@x.io` would
+/// otherwise look like another account in every list.
 pub fn email(raw: &str) -> Result<String, ApiError> {
     let email = raw.trim().to_lowercase();
+    if let Some(c) = email.chars().find(|c| c.is_control() || is_invisible(*c)) {
+        return Err(invisible("email", c));
+    }
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -21,18 +26,37 @@ pub fn email(raw: &str) -> Result<String, ApiError> {
 
 pub fn new_password(password: &str) -> Result<(), ApiError> {
     let len = password.chars().count();
-    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
+    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+        return Err(ApiError::invalid(
             "password",
             format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters long"),
-        ))
+        ));
     }
+    if crate::auth::password::is_common(password) {
+        return Err(ApiError::Invalid {
+            code: "common_password",
+            field: Some("password".into()),
+            message: "this password is one of the most commonly used; choose another".into(),
+        });
+    }
+    Ok(())
 }
 
-/// A DNS label, since slugs become subdomains.
+/// Subdomains the platform keeps for itself, which no tenant may take.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "admin", "api", "app", "assets", "auth", "cdn", "console", "docs", "help", "mail", "metrics",
+    "platform", "static", "status", "support", "www",
+];
+
+/// A DNS label, since slugs become subdomains, and not one the platform
+/// keeps for itself.
 pub fn slug(slug: &str) -> Result<(), ApiError> {
+    if RESERVED_SLUGS.contains(&slug) {
+        return Err(ApiError::invalid(
+            "slug",
+            format!("`{slug}` is reserved for the platform's own subdomains"),
+        ));
+    }
     let bytes = slug.as_bytes();
     let valid = (1..=63).contains(&bytes.len())
         && bytes
@@ -50,7 +74,13 @@ pub fn slug(slug: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A name or label: not blank, at most `max` characters, and without
+/// control or invisible characters (refused rather than removed, so what is
+/// stored is what the caller sent).
 pub fn text(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
+    if let Some(c) = value.chars().find(|c| c.is_control() || is_invisible(*c)) {
+        return Err(invisible(field, c));
+    }
     if value.trim().is_empty() || value.chars().count() > max {
         Err(ApiError::invalid(
             field,
@@ -81,9 +111,42 @@ pub fn json_object(field: &'static str, value: &serde_json::Value) -> Result<(),
     Ok(())
 }
 
-/// A tenant's settings: a JSON object, and its `rate_limit` (if any) whole.
+/// Characters that render as nothing or reorder the text around them:
+/// zero-width spaces and joiners, bidirectional embeddings, overrides and
+/// isolates, and other invisible format characters. They let two different
+/// names look the same (or a name look like another) in every list. The
+/// admin API's schemas say the same as a `pattern` (http/admin.rs); keep
+/// the two alike.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+fn invisible(field: &'static str, c: char) -> ApiError {
+    ApiError::invalid(
+        field,
+        format!(
+            "must not contain control or invisible characters (found U+{:04X}); they are refused, not removed",
+            u32::from(c)
+        ),
+    )
+}
+
+/// Stored settings are read on every request of the tenant: they stay small.
+pub const MAX_SETTINGS_BYTES: usize = 16 * 1024;
+
+/// A tenant's settings: a JSON object of at most [`MAX_SETTINGS_BYTES`]
+/// (as compact JSON), and its `rate_limit` (if any) whole.
 pub fn tenant_settings(value: &serde_json::Value) -> Result<(), ApiError> {
     json_object("settings", value)?;
+    let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+    if size > MAX_SETTINGS_BYTES {
+        return Err(ApiError::invalid(
+            "settings",
+            format!("is {size} bytes as JSON; at most {MAX_SETTINGS_BYTES} are kept"),
+        ));
+    }
     crate::limits::tenant::settings_rate(value).map_err(|reason| {
         ApiError::invalid(
             format!("settings.{}", crate::limits::tenant::SETTINGS_KEY),
@@ -152,6 +215,38 @@ mod tests {
         let huge = serde_json::json!({ "a": [{ "b": f64::MAX }], "c": u64::MAX });
         assert!(json_object("config", &huge).is_err());
         assert!(json_object("config", &serde_json::json!([])).is_err());
+    }
+
+    #[test]
+    fn the_platforms_own_subdomains_are_no_tenants_slugs() {
+        for reserved in ["www", "admin", "api"] {
+            assert!(slug(reserved).is_err(), "{reserved}");
+        }
+        assert!(slug("wwww").is_ok());
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused_in_names_and_emails() {
+        for bad in [
+            "Ac\u{200b}me",
+            "\u{202e}emca",
+            "Acme\u{2066}",
+            "a\u{feff}",
+            "tab\there",
+        ] {
+            assert!(text("name", bad, 200).is_err(), "{bad:?}");
+        }
+        assert!(text("name", "Zoë & Søn — 東京 🚀", 200).is_ok());
+        assert!(email("ad\u{200d}min@acme.io").is_err());
+        assert!(email("ada@acme.io\u{202e}").is_err());
+    }
+
+    #[test]
+    fn settings_are_capped_in_size() {
+        let small = serde_json::json!({ "note": "x".repeat(1000) });
+        assert!(tenant_settings(&small).is_ok());
+        let big = serde_json::json!({ "note": "x".repeat(MAX_SETTINGS_BYTES) });
+        assert!(tenant_settings(&big).is_err());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct Limits {
     pub clients: ClientLimits,
     /// Queued analyses (all tenants) past which new runs get 503.
     pub max_queued_analyses: i64,
+    /// How long a request may take until its response starts (a stream's
+    /// body is not counted); past it, 503 `request_timeout`.
+    pub request_timeout: Duration,
 }
 
 impl Limits {
@@ -37,6 +40,7 @@ impl Limits {
             tenants: TenantLimits::new(rate, &[]),
             clients: ClientLimits::new(rate, None),
             max_queued_analyses: i64::MAX,
+            request_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -55,10 +59,15 @@ impl TryFrom<&LimitConfig> for Limits {
             config.max_queued_analyses >= 1,
             "--max-queued-analyses must be at least 1"
         );
+        anyhow::ensure!(
+            config.request_timeout >= 1,
+            "--request-timeout must be at least 1 second"
+        );
         Ok(Self {
             tenants: TenantLimits::new(config.tenant_rate_limit, &config.plan_rate_limits),
             clients: ClientLimits::new(config.auth_rate_limit, header),
             max_queued_analyses: config.max_queued_analyses,
+            request_timeout: Duration::from_secs(config.request_timeout),
         })
     }
 }

@@ -96,17 +96,77 @@ async fn unknown_users_and_wrong_passwords_answer_alike() {
     let unknown_user = app.login("bob@acme.test", PASSWORD, Some("acme")).await;
     let unknown_tenant = app.login("ada@acme.test", PASSWORD, Some("nowhere")).await;
     let wrong_tenant_for_admin = app.login(ADMIN_EMAIL, PASSWORD, Some("acme")).await;
-    let mut bodies = Vec::new();
+    let unknown_admin = app.login("nobody@platform.test", PASSWORD, None).await;
+    let mut answers = Vec::new();
     for response in [
         wrong_password,
         unknown_user,
         unknown_tenant,
         wrong_tenant_for_admin,
+        unknown_admin,
     ] {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        bodies.push(response.text().await.unwrap());
+        // Every header but the two that differ per response anyway.
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        let names: Vec<String> = response
+            .headers()
+            .keys()
+            .map(|name| name.to_string())
+            .collect();
+        answers.push((names, headers, response.text().await.unwrap()));
     }
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:#?}");
+    // Each of them spent its hashing slot on a password check (none took a
+    // shortcut that would answer faster): no slot of any login went unspent.
+    assert_eq!(mmm_host::auth::password::Hasher::global().unchecked(), 0);
+}
+
+#[tokio::test]
+async fn me_shows_only_the_callers_own_account_and_tenant() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let acme = app.tenant_with_every_role(&admin, "acme").await;
+    let globex = app.tenant_with_every_role(&admin, "globex").await;
+    for (role, user, token) in &acme.users {
+        let me: Value = app.get("/auth/me", token).await.json().await.unwrap();
+        let mut keys: Vec<&str> = me.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["email", "features", "id", "role", "tenant"],
+            "{role}"
+        );
+        assert_eq!(me["id"], user["id"]);
+        assert_eq!(me["tenant"]["id"].as_str(), Some(acme.id.as_str()));
+        let text = me.to_string();
+        for leak in [
+            "argon2",
+            "password",
+            "hash",
+            "refresh",
+            globex.id.as_str(),
+            "globex",
+        ] {
+            assert!(!text.contains(leak), "{role}'s /me shows {leak}: {me}");
+        }
+    }
+    let root: Value = app.get("/auth/me", &admin).await.json().await.unwrap();
+    let text = root.to_string();
+    for leak in [
+        "argon2",
+        "password",
+        "hash",
+        "refresh",
+        acme.id.as_str(),
+        globex.id.as_str(),
+    ] {
+        assert!(!text.contains(leak), "the admin's /me shows {leak}: {root}");
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,42 @@
-//! Tenant configs are cached, yet an admin's change is seen by the very next request.
+//! Tenant configs are cached, yet an admin's change is seen by the very next
+//! request, and made-up tenant ids (from unauthenticated input) take no room.
 
+use std::time::Duration;
+
+use mmm_host::db::tenants::{self, NewTenant};
+use mmm_host::tenant_config::TenantConfigs;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, fresh_databases};
+
+#[tokio::test]
+async fn lookups_of_tenants_that_do_not_exist_are_not_cached() {
+    let (databases, _) = fresh_databases().await;
+    let configs = TenantConfigs::new(databases.db.clone(), Duration::from_secs(3600));
+    let mut tx = databases.db.platform_tx().await.unwrap();
+    let settings = json!({});
+    let real = tenants::insert(
+        &mut tx,
+        NewTenant {
+            slug: "acme",
+            name: "Acme",
+            plan: "free",
+            settings: &settings,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert!(configs.get(real.id).await.unwrap().is_some());
+    for _ in 0..200 {
+        // What `/auth/refresh` looks up for a token prefix anyone can make up.
+        let stranger = uuid::Uuid::new_v4().to_string().parse().unwrap();
+        assert!(configs.get(stranger).await.unwrap().is_none());
+    }
+    assert_eq!(configs.cached().await, 1, "only the real tenant is cached");
+    assert!(configs.get(real.id).await.unwrap().is_some());
+}
 
 #[tokio::test]
 async fn a_feature_toggled_by_an_admin_is_seen_by_the_next_request() {

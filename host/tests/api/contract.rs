@@ -1,8 +1,10 @@
 //! The API against its own OpenAPI document, on a live server: the document
-//! is valid OpenAPI 3.1, and Schemathesis, fuzzing every operation as an
-//! anonymous caller, a tenant admin and a platform admin, finds no server
-//! error, no response outside the documented statuses and schemas, and no
-//! other check failing. The tools come from `tools/api-fuzz/requirements.txt`,
+//! is valid OpenAPI 3.1, and Schemathesis, fuzzing every operation (and,
+//! in its stateful phase, the document's links: upload → analysis →
+//! recommendation) as an anonymous caller and with a token of every role,
+//! on a tenant with data, a fitted analysis and a recommendation, finds no
+//! server error, no response outside the documented statuses and schemas,
+//! and no other check failing. The tools come from `tools/api-fuzz/requirements.txt`,
 //! installed by `./dev.sh test` into the virtual environment named by
 //! `MMM_API_FUZZ_VENV` (default `<workspace>/.tools/venv`).
 
@@ -10,10 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, access};
+use crate::analyses::{start, tenant_with_data, wait_end};
+use crate::helpers::{TestApp, TestTenant};
+use crate::plugins::enable;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,42 +51,69 @@ fn report(output: &Output) -> String {
     )
 }
 
-/// The tokens the fuzzer acts with. Access tokens are JWTs, valid whatever
-/// the fuzzer does to logins (throttling) or refresh tokens (logout), and
-/// the fuzzer never sees a refresh token.
-struct Callers {
-    platform_admin: String,
-    tenant_admin: String,
+/// A lift test on TV in the example's first spring.
+fn holdout() -> Value {
+    json!({
+        "name": "TV spring holdout",
+        "channel": "tv",
+        "start": "2022-03-07",
+        "end": "2022-03-27",
+        "spend_change": -18000.0,
+        "lift": -30000.0,
+        "standard_error": 8000.0,
+    })
 }
 
-async fn callers(app: &TestApp) -> Callers {
+/// A tenant with a user of every role, a fitted analysis of the example
+/// (so that the routes behind a data source, an analysis or a
+/// recommendation get past 404 and 409 now and then), a stored default
+/// recommendation, an experiment, and a plugin feature on; returns it with
+/// the platform admin's token.
+async fn tenant_with_everything(app: &TestApp) -> (TestTenant, String) {
     let admin = app.admin_token().await;
-    let tenant = app.create_tenant(&admin, "fuzz").await;
-    let id = tenant["id"].as_str().unwrap();
-    app.create_user(&admin, id, "owner@fuzz.test", "tenant_admin")
-        .await;
+    let (tenant, source) = tenant_with_data(app, &admin, "fuzz").await;
     // So that running a plugin gets past the feature check now and then.
+    enable(app, &admin, &tenant, "winsorize", true).await;
+    let analyst = tenant.token("analyst");
+    let body = json!({ "source_id": source, "params": { "budget": 2000 }, "seed": 3, "preprocessors": [] });
+    let queued = start(app, analyst, body).await;
+    let id = queued["id"].as_str().unwrap();
+    let done = wait_end(app, analyst, id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
     let response = app
-        .put(
-            &format!("/admin/tenants/{id}/features/plugin:winsorize"),
-            &admin,
-            json!({ "enabled": true }),
+        .get(
+            &format!("/tenant/recommendations?analysis_id={id}"),
+            analyst,
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let tenant_admin = access(&app.tokens("owner@fuzz.test", Some("fuzz")).await);
-    Callers {
-        platform_admin: admin,
-        tenant_admin,
-    }
+    let response = app.post("/tenant/experiments", analyst, holdout()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    (tenant, admin)
+}
+
+/// One Schemathesis run: who acts, with which token, and its bounds (the
+/// config file's `max-time` and `max-examples` are the longest).
+struct Run<'a> {
+    who: &'static str,
+    token: Option<&'a str>,
+    max_time: u32,
+    max_examples: u32,
 }
 
 #[tokio::test]
 async fn the_live_api_keeps_to_its_openapi_document() {
     let validator = tool("openapi-spec-validator");
     let schemathesis = tool("schemathesis");
-    let app = TestApp::spawn().await;
-    let callers = callers(&app).await;
+    let began = std::time::Instant::now();
+    // A worker, so that the analyses the fuzzer queues through the links
+    // run (and some end), as they would in production.
+    let app = TestApp::spawn_with_workers(1).await;
+    let (tenant, platform_admin) = tenant_with_everything(&app).await;
+    println!(
+        "=== the tenant's data is ready ({:.0} s) ===",
+        began.elapsed().as_secs_f64()
+    );
     let dir = std::env::temp_dir().join(format!("mmm-contract-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let document = dir.join("openapi.json");
@@ -105,15 +136,36 @@ async fn the_live_api_keeps_to_its_openapi_document() {
         report(&output)
     );
 
-    // The platform admin goes last: it may suspend the tenant the tenant
-    // admin's token belongs to.
+    // Every role, the least privileged first: a tenant admin may delete or
+    // demote the other roles' users (revoking their tokens), and the
+    // platform admin goes last, since it may suspend the tenant.
+    let run = |who, token, max_time, max_examples| Run {
+        who,
+        token,
+        max_time,
+        max_examples,
+    };
     let runs = [
-        ("anonymous", None),
-        ("tenant admin", Some(&callers.tenant_admin)),
-        ("platform admin", Some(&callers.platform_admin)),
+        run("anonymous", None, 15, 10),
+        run("viewer", Some(tenant.token("viewer")), 15, 10),
+        run("analyst", Some(tenant.token("analyst")), 20, 15),
+        run(
+            "data scientist",
+            Some(tenant.token("data_scientist")),
+            20,
+            15,
+        ),
+        run("tenant admin", Some(tenant.token("tenant_admin")), 25, 25),
+        run("platform admin", Some(&platform_admin), 25, 25),
     ];
     let mut failed = Vec::new();
-    for (who, token) in runs {
+    for Run {
+        who,
+        token,
+        max_time,
+        max_examples,
+    } in runs
+    {
         let mut command = tokio::process::Command::new(&schemathesis);
         command
             .current_dir(&dir)
@@ -122,6 +174,10 @@ async fn the_live_api_keeps_to_its_openapi_document() {
             .arg("run")
             .arg("--url")
             .arg(&app.address)
+            .arg("--max-time")
+            .arg(max_time.to_string())
+            .arg("--max-examples")
+            .arg(max_examples.to_string())
             .arg(&document);
         if let Some(token) = token {
             command
@@ -140,6 +196,10 @@ async fn the_live_api_keeps_to_its_openapi_document() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+    println!(
+        "=== contract test: {:.0} s in all ===",
+        began.elapsed().as_secs_f64()
+    );
     assert!(
         failed.is_empty(),
         "Schemathesis found failures as {failed:?}; its reports are printed above"

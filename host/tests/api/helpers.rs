@@ -99,6 +99,14 @@ pub async fn connect_as(database: &str, role: &str) -> sqlx::PgPool {
         "mmm_app" => cluster
             .cluster
             .connect_options(role, &cluster.passwords.app, database),
+        "mmm_platform" => {
+            cluster
+                .cluster
+                .connect_options(role, &cluster.passwords.platform, database)
+        }
+        "mmm_owner" => cluster
+            .cluster
+            .connect_options(role, &cluster.owner_password, database),
         "postgres" => cluster.cluster.superuser_options(database),
         other => panic!("no password for {other}"),
     };
@@ -271,9 +279,18 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Tokens of a successful login.
+    /// Tokens of a successful login. Like any good client it comes back
+    /// after a 503 `login_busy` (`Retry-After`): the password hasher is
+    /// shared by every test of the binary, and one of them floods it.
     pub async fn tokens(&self, email: &str, tenant: Option<&str>) -> Value {
-        let response = self.login(email, PASSWORD, tenant).await;
+        let mut response = self.login(email, PASSWORD, tenant).await;
+        for _ in 0..20 {
+            if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            response = self.login(email, PASSWORD, tenant).await;
+        }
         assert_eq!(response.status(), StatusCode::OK, "login of {email}");
         response.json().await.unwrap()
     }

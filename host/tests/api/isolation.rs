@@ -230,3 +230,114 @@ async fn the_request_role_is_unprivileged_and_every_tenant_table_forces_rls() {
         );
     }
 }
+
+/// C20: the platform role reads across tenants (admin API, statistics, the
+/// queue) but writes no tenant's rows without naming that tenant; the
+/// queue's transitions of `analyses` are its one cross-tenant write, by
+/// column.
+#[tokio::test]
+async fn the_platform_role_reads_every_tenant_but_writes_none_without_its_context() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let a = app.tenant_with_every_role(&admin, "acme").await;
+    let b = app.tenant_with_every_role(&admin, "globex").await;
+    let platform = connect_as(&app.database, "mmm_platform").await;
+
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&platform)
+        .await
+        .unwrap();
+    assert_eq!(users, 8, "the platform role reads every tenant's users");
+
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind = 'r'
+           and exists (select from pg_attribute a where a.attrelid = c.oid
+                       and a.attname = 'tenant_id' and not a.attisdropped)
+         order by 1",
+    )
+    .fetch_all(&platform)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 10, "{tables:?}");
+    // The scheduler's bookkeeping: when each tenant was last served. It
+    // holds no tenant data; fairness across tenants is its whole job.
+    const SCHEDULER: &str = "analysis_queue_turns";
+    for table in tables.iter().filter(|t| *t != SCHEDULER) {
+        for statement in [
+            format!("insert into {table} (tenant_id) values ('{}')", a.id),
+            format!("update {table} set tenant_id = tenant_id"),
+            format!("delete from {table}"),
+        ] {
+            let refused = sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&platform)
+                .await
+                .expect_err(&statement);
+            let message = refused.to_string();
+            assert!(
+                message.contains("permission denied") || message.contains("row-level security"),
+                "{statement}: {message}"
+            );
+        }
+    }
+
+    // Audit entries: platform-wide ones, or the named tenant's only.
+    let audit = "insert into audit_log (tenant_id, actor_id, actor_role, action, details)
+                 values ($1::uuid, gen_random_uuid(), 'platform_admin', 'probe', '{}')";
+    let without_context = sqlx::query(audit).bind(&a.id).execute(&platform).await;
+    assert!(
+        without_context
+            .unwrap_err()
+            .to_string()
+            .contains("row-level security")
+    );
+    let mut tx = platform.begin().await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let elsewhere = sqlx::query(audit).bind(&b.id).execute(&mut *tx).await;
+    assert!(elsewhere.is_err(), "wrote B's audit while acting for A");
+    tx.rollback().await.unwrap();
+    let mut tx = platform.begin().await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(audit)
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+
+    // What a job runs and for whom is the tenant's; the platform role moves
+    // it through the queue only.
+    for column in ["model", "source_id", "summary", "requested_by"] {
+        let statement = format!("update analyses set {column} = {column}");
+        let refused = sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&platform)
+            .await
+            .expect_err(&statement);
+        assert!(
+            refused.to_string().contains("permission denied"),
+            "{statement}: {refused}"
+        );
+    }
+    sqlx::query("update analyses set lease_owner = lease_owner")
+        .execute(&platform)
+        .await
+        .unwrap();
+
+    // The admin API still writes its audit entries for the tenant it acts on.
+    let renamed = app
+        .patch(
+            &format!("/admin/tenants/{}", a.id),
+            &admin,
+            json!({ "name": "Acme Two" }),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+}

@@ -324,3 +324,48 @@ async fn a_full_queue_sheds_new_runs_with_503_and_retry_after() {
         .unwrap();
     assert_eq!(listed["total"], 1, "the shed run left a row: {listed}");
 }
+
+#[tokio::test]
+async fn a_request_past_the_deadline_gets_503_and_writes_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = Limits {
+        // Long enough for the logins below on a loaded machine.
+        request_timeout: Duration::from_secs(3),
+        ..Limits::generous()
+    };
+    let app = TestApp::spawn_limited(worker_settings(0), limits).await;
+    let admin = app.admin_token().await;
+
+    // A body that never arrives whole: the handler waits on it past the deadline.
+    let body = json!({ "slug": "slowpoke", "name": "Slow" }).to_string();
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /admin/tenants HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {admin}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_string(&mut answer))
+        .await
+        .expect("an answer after the deadline")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
+    assert!(answer.contains("longer than 3 s"), "{answer}");
+
+    let tenants: Value = app
+        .get("/admin/tenants", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenants["total"], 0);
+    assert_eq!(app.get("/healthz", &admin).await.status(), StatusCode::OK);
+}

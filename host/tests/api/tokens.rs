@@ -227,3 +227,264 @@ async fn logout_revokes_the_refresh_token() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// `header.payload.signature` with any header, HMAC-SHA256-signed with `secret`.
+fn with_header(header: &Value, claims: &Value, secret: &[u8]) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap()),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap())
+    );
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &EncodingKey::from_secret(secret),
+        Algorithm::HS256,
+    )
+    .unwrap();
+    format!("{message}.{signature}")
+}
+
+#[tokio::test]
+async fn algorithm_confusion_and_other_hmac_algorithms_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let claims = claims_of(&admin);
+    let kid = app.signing_key.kid.clone();
+    let secret = app.signing_key.secret.clone();
+    // The control: the same construction with the right header verifies.
+    let control = with_header(
+        &json!({ "alg": "HS256", "typ": "JWT", "kid": kid }),
+        &claims,
+        &secret,
+    );
+    assert_eq!(me_status(&app, &control).await, StatusCode::OK);
+
+    let cases = [
+        // RS256 named, HMAC computed: a verifier that trusts the header's
+        // algorithm and uses its key material as an HMAC secret accepts these.
+        (
+            "RS256 over the secret",
+            json!({ "alg": "RS256", "typ": "JWT", "kid": kid }),
+            secret.clone(),
+        ),
+        (
+            "RS256 over the public kid",
+            json!({ "alg": "RS256", "typ": "JWT", "kid": kid }),
+            kid.clone().into_bytes(),
+        ),
+        (
+            "HS256 with the public kid as secret",
+            json!({ "alg": "HS256", "typ": "JWT", "kid": kid }),
+            kid.clone().into_bytes(),
+        ),
+        (
+            "ES256 named",
+            json!({ "alg": "ES256", "typ": "JWT", "kid": kid }),
+            secret.clone(),
+        ),
+    ];
+    for (case, header, key) in cases {
+        let token = with_header(&header, &claims, &key);
+        assert_eq!(
+            me_status(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "{case}"
+        );
+    }
+    for alg in [Algorithm::HS384, Algorithm::HS512] {
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&secret)).unwrap();
+        assert_eq!(
+            me_status(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "{alg:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn expiry_and_not_before_are_held_to_the_leeway() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let claims = claims_of(&admin);
+    assert!(claims["nbf"].is_u64(), "access tokens carry nbf: {claims}");
+    let leeway = mmm_host::auth::tokens::LEEWAY_SECS;
+    let now = jsonwebtoken::get_current_timestamp();
+    let with = |changes: Value| {
+        let mut forged = claims.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            forged[k] = v.clone();
+        }
+        sign(&app, &forged)
+    };
+
+    let just_expired = app
+        .get("/auth/me", &with(json!({ "exp": now - leeway - 1 })))
+        .await;
+    assert_eq!(just_expired.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(code(just_expired).await, "token_expired");
+
+    let not_yet = app.get("/auth/me", &with(json!({ "nbf": now + 60 }))).await;
+    assert_eq!(
+        not_yet.status(),
+        StatusCode::UNAUTHORIZED,
+        "nbf in the future"
+    );
+    assert_eq!(code(not_yet).await, "invalid_token");
+    let issued_later = with(json!({ "nbf": now + 60, "iat": now + 60 }));
+    assert_eq!(
+        me_status(&app, &issued_later).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Inside the leeway, and an nbf in the past, are fine.
+    assert_eq!(
+        me_status(&app, &with(json!({ "nbf": now - 30 }))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        me_status(&app, &with(json!({ "exp": now + 60 }))).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn each_missing_or_wrong_issuer_and_audience_is_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let claims = claims_of(&admin);
+    assert_eq!(me_status(&app, &sign(&app, &claims)).await, StatusCode::OK);
+    for claim in ["aud", "iss", "exp", "sub", "typ"] {
+        let mut forged = claims.clone();
+        forged.as_object_mut().unwrap().remove(claim);
+        assert_eq!(
+            me_status(&app, &sign(&app, &forged)).await,
+            StatusCode::UNAUTHORIZED,
+            "without {claim}"
+        );
+    }
+    for (claim, wrong) in [
+        ("aud", json!("another-api")),
+        ("aud", json!(["another-api"])),
+        ("aud", json!("")),
+        ("iss", json!("someone-else")),
+        ("iss", json!("")),
+    ] {
+        let mut forged = claims.clone();
+        forged[claim] = wrong.clone();
+        assert_eq!(
+            me_status(&app, &sign(&app, &forged)).await,
+            StatusCode::UNAUTHORIZED,
+            "{claim} = {wrong}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_kid_is_refused_without_fetching_anything() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let claims = claims_of(&admin);
+    // A kid a JWKS-fetching verifier would call.
+    let jwks = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        jwks.local_addr().unwrap()
+    );
+    for kid in [
+        Some(url.as_str()),
+        Some("0000000000000000"),
+        Some("' or 1=1 --"),
+        Some("../../etc/passwd"),
+        Some(""),
+        None,
+    ] {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = kid.map(str::to_owned);
+        // Signed with the server's own secret: only the kid is wrong.
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(&app.signing_key.secret),
+        )
+        .unwrap();
+        let response = app.get("/auth/me", &token).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{kid:?}");
+        assert_eq!(code(response).await, "invalid_token", "{kid:?}");
+    }
+    // A connection made before those answers would be waiting in the backlog.
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(200), jwks.accept()).await;
+    assert!(connected.is_err(), "the server fetched the kid's URL");
+}
+
+#[tokio::test]
+async fn the_database_keeps_only_sha256_of_refresh_tokens() {
+    use sha2::{Digest, Sha256};
+
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let globex = app.create_tenant(&admin, "globex").await;
+    app.create_user(
+        &admin,
+        globex["id"].as_str().unwrap(),
+        "ada@globex.test",
+        "viewer",
+    )
+    .await;
+    let mut issued = Vec::new();
+    for (email, tenant) in [
+        ("ada@globex.test", Some("globex")),
+        (crate::helpers::ADMIN_EMAIL, None),
+    ] {
+        let first = app.tokens(email, tenant).await;
+        let first = first["refresh_token"].as_str().unwrap().to_owned();
+        let second: Value = refresh(&app, &first).await.json().await.unwrap();
+        issued.push(first);
+        issued.push(second["refresh_token"].as_str().unwrap().to_owned());
+    }
+
+    let superuser = crate::helpers::connect_as(&app.database, "postgres").await;
+    let mut stored: Vec<Vec<u8>> = Vec::new();
+    let mut rows: Vec<String> = Vec::new();
+    for table in ["refresh_tokens", "platform_refresh_tokens"] {
+        let hashes: Vec<(Vec<u8>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select token_hash, t::text from {table} t"
+        )))
+        .fetch_all(&superuser)
+        .await
+        .unwrap();
+        for (hash, row) in hashes {
+            stored.push(hash);
+            rows.push(row);
+        }
+    }
+    superuser.close().await;
+
+    // The admin token of the setup above adds one row of its own.
+    for token in &issued {
+        let digest = Sha256::digest(token.as_bytes()).to_vec();
+        assert!(
+            stored.contains(&digest),
+            "no hash stored for an issued token"
+        );
+        let secret = token.split_once('.').unwrap().1;
+        for row in &rows {
+            assert!(
+                !row.contains(secret),
+                "a raw refresh token is stored: {row}"
+            );
+            let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+            assert!(
+                !row.contains(&hex),
+                "a raw refresh token is stored hex-encoded"
+            );
+        }
+    }
+    assert!(
+        stored.iter().all(|h| h.len() == 32),
+        "every stored value is a SHA-256"
+    );
+}
