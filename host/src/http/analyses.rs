@@ -115,7 +115,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             links(("GetAnalysis" = (operation_id = "get_analysis", parameters(("analysis_id" = "$response.body#/id")))),
                 ("CancelAnalysis" = (operation_id = "cancel", parameters(("analysis_id" = "$response.body#/id")))),
                 ("Decomposition" = (operation_id = "decomposition", parameters(("analysis_id" = "$response.body#/id")))),
-                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id" }))))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id", "objective": "max_response", "target": null, "budget": null, "horizon": null, "bounds": {} }))))),
         (status = 403, description = "A plugin named is not enabled for this tenant (the message names it)", body = Problem),
         (status = 404, description = "No such plugin", body = Problem),
         (status = 409, description = "The idempotency key was used with another request", body = Problem),
@@ -261,7 +261,7 @@ impl AnalysisStatus {
             links(("GetAnalysis" = (operation_id = "get_analysis", parameters(("analysis_id" = "$response.body#/items/0/id")))),
                 ("ResponseCurves" = (operation_id = "response_curves", parameters(("analysis_id" = "$response.body#/items/0/id")))),
                 ("DefaultRecommendation" = (operation_id = "default_recommendation", parameters(("analysis_id" = "$response.body#/items/0/id")))),
-                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/items/0/id" }))))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/items/0/id", "objective": "max_response", "target": null, "budget": null, "horizon": null, "bounds": {} }))))),
         (status = 422, description = "An unknown status, or paging out of range", body = Problem)))]
 async fn list(
     State(app): State<AppState>,
@@ -305,7 +305,7 @@ async fn load(db: &Db, tenant: TenantId, id: Uuid) -> Result<Analysis, ApiError>
                 ("ResponseCurves" = (operation_id = "response_curves", parameters(("analysis_id" = "$response.body#/id")))),
                 ("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/inputs/source/id")))),
                 ("DefaultRecommendation" = (operation_id = "default_recommendation", parameters(("analysis_id" = "$response.body#/id")))),
-                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id" }))))),
+                ("CreateRecommendation" = (operation_id = "create_recommendation", request_body = json!({ "analysis_id": "$response.body#/id", "objective": "max_response", "target": null, "budget": null, "horizon": null, "bounds": {} }))))),
         (status = 404, description = "No such analysis in this tenant", body = Problem)))]
 async fn get_analysis(
     State(app): State<AppState>,

@@ -65,7 +65,7 @@ pub struct UploadForm {
             links(("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/id")))),
                 ("SourceRows" = (operation_id = "source_rows", parameters(("id" = "$response.body#/id")))),
                 ("DeleteSource" = (operation_id = "delete_source", parameters(("id" = "$response.body#/id")))),
-                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id" }))))),
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id", "model": null, "model_version": null, "preprocessors": [], "params": {}, "experiments": [] }))))),
         (status = 409, description = "Another upload of this name took the same version; retry", body = Problem),
         (status = 413, description = "Over the byte cap, or the table over the caps on columns, rows or cells", body = Problem),
         (status = 422, description = "The declarations or the data broke a rule (`invalid_data` lists row, column, value and reason)", body = Problem),
@@ -241,7 +241,7 @@ pub struct SourcesQuery {
 #[utoipa::path(get, path = "/tenant/data/sources", tag = "data", security(("bearer" = [])), params(SourcesQuery),
     responses((status = 200, description = "One page", body = Page<SourceRecord>,
             links(("GetSource" = (operation_id = "get_source", parameters(("id" = "$response.body#/items/0/id")))),
-                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/items/0/id" })))))))]
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/items/0/id", "model": null, "model_version": null, "preprocessors": [], "params": {}, "experiments": [] })))))))]
 async fn list_sources(
     State(app): State<AppState>,
     ctx: TenantContext,
@@ -285,7 +285,7 @@ pub struct VersionRef {
     params(("id" = Uuid, Path, description = "A data source version's id")),
     responses((status = 200, description = "The version", body = SourceDetail,
             links(("SourceRows" = (operation_id = "source_rows", parameters(("id" = "$response.body#/id")))),
-                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id" }))))),
+                ("RunAnalysis" = (operation_id = "run_analysis", request_body = json!({ "source_id": "$response.body#/id", "model": null, "model_version": null, "preprocessors": [], "params": {}, "experiments": [] }))))),
         (status = 404, description = "No such data source in this tenant", body = Problem)))]
 async fn get_source(
     State(app): State<AppState>,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::analyses::{start, tenant_with_data, wait_end};
-use crate::helpers::{TestApp, TestTenant};
+use crate::helpers::{TestApp, TestTenant, access};
 use crate::plugins::enable;
 
 fn workspace() -> PathBuf {
@@ -92,13 +92,25 @@ async fn tenant_with_everything(app: &TestApp) -> (TestTenant, String) {
     (tenant, admin)
 }
 
-/// One Schemathesis run: who acts, with which token, and its bounds (the
+/// Whose token a run sends.
+enum Caller<'a> {
+    Anonymous,
+    Token(&'a str),
+    /// A tenant admin signed up just before the run: a tenant admin's run
+    /// may demote or delete tenant admins (itself too, once the fuzzer has
+    /// made another one), revoking their tokens.
+    NewTenantAdmin(&'static str),
+}
+
+/// One Schemathesis run: who acts, as which caller, and its bounds (the
 /// config file's `max-time` and `max-examples` are the longest).
 struct Run<'a> {
     who: &'static str,
-    token: Option<&'a str>,
+    caller: Caller<'a>,
     max_time: u32,
     max_examples: u32,
+    /// Only these phases (`--phases`); all of them when `None`.
+    phases: Option<&'static str>,
 }
 
 #[tokio::test]
@@ -139,33 +151,61 @@ async fn the_live_api_keeps_to_its_openapi_document() {
     // Every role, the least privileged first: a tenant admin may delete or
     // demote the other roles' users (revoking their tokens), and the
     // platform admin goes last, since it may suspend the tenant.
-    let run = |who, token, max_time, max_examples| Run {
+    let run = |who, caller, max_time, max_examples| Run {
         who,
-        token,
+        caller,
         max_time,
         max_examples,
+        phases: None,
+    };
+    // A full run leaves the stateful phase a few seconds; this one gives
+    // the links (upload → analysis → recommendation) time of their own.
+    let stateful = Run {
+        phases: Some("stateful"),
+        ..run(
+            "tenant admin, stateful only",
+            Caller::NewTenantAdmin("stateful@fuzz.test"),
+            15,
+            25,
+        )
     };
     let runs = [
-        run("anonymous", None, 15, 10),
-        run("viewer", Some(tenant.token("viewer")), 15, 10),
-        run("analyst", Some(tenant.token("analyst")), 20, 15),
+        run("anonymous", Caller::Anonymous, 12, 10),
+        run("viewer", Caller::Token(tenant.token("viewer")), 15, 10),
+        run("analyst", Caller::Token(tenant.token("analyst")), 20, 15),
         run(
             "data scientist",
-            Some(tenant.token("data_scientist")),
+            Caller::Token(tenant.token("data_scientist")),
             20,
             15,
         ),
-        run("tenant admin", Some(tenant.token("tenant_admin")), 25, 25),
-        run("platform admin", Some(&platform_admin), 25, 25),
+        run(
+            "tenant admin",
+            Caller::Token(tenant.token("tenant_admin")),
+            25,
+            25,
+        ),
+        stateful,
+        run("platform admin", Caller::Token(&platform_admin), 25, 25),
     ];
     let mut failed = Vec::new();
     for Run {
         who,
-        token,
+        caller,
         max_time,
         max_examples,
+        phases,
     } in runs
     {
+        let token = match caller {
+            Caller::Anonymous => None,
+            Caller::Token(token) => Some(token.to_owned()),
+            Caller::NewTenantAdmin(email) => {
+                app.create_user(&platform_admin, &tenant.id, email, "tenant_admin")
+                    .await;
+                Some(access(&app.tokens(email, Some("fuzz")).await))
+            }
+        };
         let mut command = tokio::process::Command::new(&schemathesis);
         command
             .current_dir(&dir)
@@ -179,6 +219,9 @@ async fn the_live_api_keeps_to_its_openapi_document() {
             .arg("--max-examples")
             .arg(max_examples.to_string())
             .arg(&document);
+        if let Some(phases) = phases {
+            command.arg("--phases").arg(phases);
+        }
         if let Some(token) = token {
             command
                 .arg("-H")
