@@ -133,8 +133,12 @@ async fn login_tenant_user(
         slot.check(password, None).await?;
         return Ok(None);
     };
+    // No connection is held while the password is hashed or while the
+    // tenant's config loads (which takes a connection of its own): holding
+    // one across either let N concurrent logins exhaust a pool of N.
     let mut tx = app.db.tenant_tx(tenant).await?;
     let user = users::credentials(&mut tx, email).await?;
+    tx.commit().await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let checked = slot.check(password, hash).await?;
     if !checked.matches {
@@ -142,6 +146,7 @@ async fn login_tenant_user(
     }
     let user = user.ok_or_else(bad_credentials)?;
     ensure_active(app, tenant).await?;
+    let mut tx = app.db.tenant_tx(tenant).await?;
     if let Some(upgraded) = checked.upgraded {
         sqlx::query("update users set password_hash = $1 where id = $2")
             .bind(upgraded)
@@ -170,12 +175,14 @@ async fn login_platform_admin(
 ) -> Result<Option<TokenResponse>, ApiError> {
     let mut tx = app.db.platform_tx().await?;
     let admin = platform_admins::credentials(&mut tx, email).await?;
+    tx.commit().await?;
     let hash = admin.as_ref().map(|a| a.password_hash.clone());
     let checked = slot.check(password, hash).await?;
     if !checked.matches {
         return Ok(None);
     }
     let admin = admin.ok_or_else(bad_credentials)?;
+    let mut tx = app.db.platform_tx().await?;
     if let Some(upgraded) = checked.upgraded {
         sqlx::query("update platform_admins set password_hash = $1 where id = $2")
             .bind(upgraded)

@@ -370,3 +370,33 @@ pub async fn code(response: Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// A second server on `app`'s database with its signing key (so `app`'s
+/// tokens are good here), whose request pool (`mmm_app`) has a single
+/// connection for requests, and that pool: every tenant request to it runs
+/// on the one connection a test then probes. (The pool holds two more, each
+/// kept from the start by one of the server's LISTEN tasks.)
+pub async fn sibling_with_one_app_connection(
+    app: &TestApp,
+    limits: mmm_host::limits::Limits,
+) -> (TestApp, sqlx::PgPool) {
+    let [(_, app_pool), (_, platform)] = app.databases.db.pools();
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(3)
+        .connect_with(app_pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let databases = Databases {
+        owner: app.databases.owner.clone(),
+        db: mmm_host::db::Db::new(one.clone(), platform.clone()),
+    };
+    let sibling = TestApp::start(
+        databases,
+        app.database.clone(),
+        app.signing_key.clone(),
+        worker_settings(0),
+        limits,
+    )
+    .await;
+    (sibling, one)
+}

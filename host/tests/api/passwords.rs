@@ -215,3 +215,39 @@ async fn a_hundred_parallel_logins_never_run_more_hashes_than_there_are_slots() 
     );
     assert!(busy < 100, "every login was shed");
 }
+
+/// A login must not hold a connection while it hashes or while its
+/// tenant's config loads: on a server whose request pool has one
+/// connection, logins to a tenant it has not cached yet still succeed, as
+/// do parallel ones (they queue for the connection rather than each
+/// holding one while waiting for another).
+#[tokio::test]
+async fn logins_hold_no_connection_while_hashing_or_loading_the_tenant() {
+    let setup = TestApp::spawn().await;
+    let admin = setup.admin_token().await;
+    let tenant = setup.create_tenant(&admin, "acme").await;
+    let id = tenant["id"].as_str().unwrap();
+    for n in 0..3 {
+        setup
+            .create_user(&admin, id, &format!("analyst{n}@acme.test"), "analyst")
+            .await;
+    }
+    let (app, _one) = crate::helpers::sibling_with_one_app_connection(
+        &setup,
+        mmm_host::limits::Limits {
+            request_timeout: std::time::Duration::from_secs(20),
+            ..mmm_host::limits::Limits::generous()
+        },
+    )
+    .await;
+    let logins = (0..3).map(|n| {
+        let app = &app;
+        async move {
+            app.login(&format!("analyst{n}@acme.test"), PASSWORD, Some("acme"))
+                .await
+        }
+    });
+    for response in futures_util::future::join_all(logins).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
