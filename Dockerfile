@@ -4,11 +4,18 @@
 # then run as a non-root user on a slim Debian with the PostgreSQL server
 # binaries, so the embedded database works when no DATABASE_URL is given.
 
+# The console's chart library (Apache ECharts) from npm, by its lock file.
+FROM node:20-bookworm-slim AS console
+WORKDIR /console
+COPY host/console/package.json host/console/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY rust-toolchain.toml ./
 RUN rustup toolchain install 1.95.0 --profile minimal && rustup target add wasm32-wasip2
 COPY . .
+COPY --from=console /console/node_modules host/console/node_modules
 RUN cargo build --release --locked -p mmm-host --bin mmm \
  && mkdir -p /out \
  && cp target/release/mmm /out/mmm

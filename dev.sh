@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The two commands a new user needs on a fresh machine:
 #   ./dev.sh start   build and run the platform (with its own PostgreSQL unless DATABASE_URL is set)
-#   ./dev.sh test    run every test (the suite starts a throwaway PostgreSQL itself)
+#   ./dev.sh test    run every test (the suite starts a throwaway PostgreSQL itself,
+#                    and drives the console in headless Chromium)
 # Both first install what the project needs: the pinned Rust toolchain with
-# the wasm32-wasip2 target, and the PostgreSQL server binaries; `test` also
-# the API fuzzing tools (tools/api-fuzz/requirements.txt) into .tools/venv.
+# the wasm32-wasip2 target, the PostgreSQL server binaries and the console's
+# chart library (npm ci in host/console); `test` also the API fuzzing tools
+# (tools/api-fuzz/requirements.txt) into .tools/venv, and Chromium with
+# ChromeDriver for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -88,18 +91,68 @@ ensure_api_fuzz_tools() {
     echo "$hash" >"$stamp"
 }
 
+ensure_console_assets() {
+    # The console (host/console) embeds Apache ECharts from npm; `npm ci`
+    # runs only when package-lock.json changed since the last install.
+    local dir=host/console
+    local stamp=$dir/node_modules/.lock.sha256
+    local hash
+    hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ -f "$dir/node_modules/echarts/dist/echarts.min.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "Installing Node.js and npm for the console's chart library (apt-get install npm)..." >&2
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+        fi
+        if ! command -v npm >/dev/null 2>&1; then
+            echo "npm is needed to fetch the console's chart library: install Node.js (https://nodejs.org)" >&2
+            exit 1
+        fi
+    fi
+    echo "Installing the console's chart library ($dir/package-lock.json)..." >&2
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$hash" >"$stamp"
+}
+
+ensure_browser() {
+    # The console's browser tests (host/tests/api/console) drive Debian's
+    # Chromium through chromedriver. Where they cannot be installed the tests
+    # skip with a message; once installed, MMM_REQUIRE_BROWSER makes a
+    # missing browser a failure rather than a skip.
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "Installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)..." >&2
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
+        fi
+    fi
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        export MMM_REQUIRE_BROWSER=1
+    else
+        echo "No Chromium here: the console's browser tests will skip (install chromium and chromium-driver to run them)." >&2
+    fi
+}
+
 command=${1:-}
 shift || true
 case "$command" in
     start)
         ensure_toolchain
         ensure_postgres start
+        ensure_console_assets
         exec cargo run --quiet -p mmm-host --bin mmm -- serve "$@"
         ;;
     test)
         ensure_toolchain
         ensure_postgres test
         ensure_api_fuzz_tools
+        ensure_console_assets
+        ensure_browser
         exec cargo test --workspace "$@"
         ;;
     *)

@@ -9,6 +9,8 @@ pub mod auth;
 pub mod cli;
 /// The command line and environment.
 pub mod config;
+/// The web console: the single-page app under `/console/`.
+pub mod console;
 /// Marketing data: upload declarations, validation rules, canonical tables.
 pub mod data;
 /// All SQL, behind tenant and platform transactions.

@@ -68,6 +68,9 @@ pub fn app(router: Router<AppState>, api: &OpenApi, state: AppState) -> Router {
             state.clone(),
             authorize::authorize,
         ))
+        // Static files only, outside the authorization layer: the console
+        // calls the API like any client, with the user's own token.
+        .merge(crate::console::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

@@ -8,6 +8,7 @@ mod admin;
 mod analyses;
 mod auth;
 mod cache;
+mod console;
 mod contract;
 mod cross_tenant;
 mod data;
