@@ -57,12 +57,8 @@ async fn an_admin_switches_a_plugin_on_and_the_tenants_next_page_offers_it() {
     browser.screenshot("tenants").await;
 
     browser
-        .find("a[data-tenant=\"acme\"]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.ready("admin-tenant").await;
+        .follow("a[data-tenant=\"acme\"]", "admin-tenant")
+        .await;
     assert_eq!(browser.rows("table#tenant-users").await.len(), 4);
     let toggle = browser
         .find("input[type=checkbox][data-feature=\"plugin:winsorize\"]")
@@ -107,13 +103,9 @@ async fn an_admin_switches_a_plugin_on_and_the_tenants_next_page_offers_it() {
     // Suspending the tenant from its page: the tenant's API calls stop.
     browser.visit("admin-tenants").await;
     browser
-        .find("a[data-tenant=\"acme\"]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.ready("admin-tenant").await;
-    browser.find("#tenant-suspend").await.click().await.unwrap();
+        .follow("a[data-tenant=\"acme\"]", "admin-tenant")
+        .await;
+    browser.click("#tenant-suspend").await;
     browser
         .until(
             "/reactivate/i.test(document.querySelector('#tenant-suspend').textContent)",

@@ -160,14 +160,23 @@ impl Browser {
         .await;
     }
 
-    /// Clicks the navigation link to `page` and waits for it.
-    pub async fn visit(&self, page: &str) {
-        self.find(&format!("a[data-nav=\"{page}\"]"))
+    pub async fn click(&self, css: &str) {
+        self.find(css)
             .await
             .click()
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{}: click {css}: {e}", self.name));
+    }
+
+    /// Clicks the link `css` and waits for the page `page` it leads to.
+    pub async fn follow(&self, css: &str, page: &str) {
+        self.click(css).await;
         self.ready(page).await;
+    }
+
+    /// Clicks the navigation link to `page` and waits for it.
+    pub async fn visit(&self, page: &str) {
+        self.follow(&format!("a[data-nav=\"{page}\"]"), page).await;
     }
 
     /// Waits until `script` (a JS expression) is truthy, at most `within`.

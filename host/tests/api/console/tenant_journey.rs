@@ -90,7 +90,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
 
     browser.visit("data").await;
     choose(&browser, &file("broken.csv", &broken_example()), "weekly").await;
-    browser.find("#upload-submit").await.click().await.unwrap();
+    browser.click("#upload-submit").await;
     browser.find("table#upload-errors tbody tr").await;
     let errors = browser.rows("table#upload-errors").await;
     assert!(
@@ -103,7 +103,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
     browser.screenshot("data-validation-error").await;
 
     choose(&browser, &file("weekly.csv", EXAMPLE), "weekly").await;
-    browser.find("#upload-submit").await.click().await.unwrap();
+    browser.click("#upload-submit").await;
     browser.find("#upload-result").await;
     browser
         .until(
@@ -123,7 +123,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
         .select_by_value("ridge-mmm")
         .await
         .unwrap();
-    browser.find("#run-submit").await.click().await.unwrap();
+    browser.click("#run-submit").await;
     browser.find("progress#run-progress").await;
     browser
         .until(
@@ -140,12 +140,8 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
     browser.screenshot("analyses").await;
 
     browser
-        .find("table#analyses a[data-analysis]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.ready("results").await;
+        .follow("table#analyses a[data-analysis]", "results")
+        .await;
     for chart in [
         "#roi-chart",
         "#share-chart",
@@ -177,7 +173,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
 
     browser.visit("recommendations").await;
     browser.find("#rec-budget").await;
-    browser.find("#rec-submit").await.click().await.unwrap();
+    browser.click("#rec-submit").await;
     browser.find("table#rec-table tbody tr").await;
     browser.find("#rec-curves[data-rendered=\"true\"]").await;
     let recommended = browser.rows("table#rec-table").await;
@@ -194,12 +190,8 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
     browser.client.set_window_size(390, 844).await.unwrap();
     browser.visit("analyses").await;
     browser
-        .find("table#analyses a[data-analysis]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.ready("results").await;
+        .follow("table#analyses a[data-analysis]", "results")
+        .await;
     browser.find("#roi-chart[data-rendered=\"true\"]").await;
     let overflow = browser
         .until(
