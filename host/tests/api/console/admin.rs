@@ -23,14 +23,7 @@ async fn an_admin_switches_a_plugin_on_and_the_tenants_next_page_offers_it() {
     )
     .await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
-    let enabled = app
-        .put(
-            &format!("/admin/tenants/{}/features/plugin:ridge-mmm", tenant.id),
-            &admin,
-            json!({ "enabled": true }),
-        )
-        .await;
-    assert!(enabled.status().is_success());
+    crate::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
     let Some(analyst) = Browser::open(&app, "feature-tenant").await else {
         return;
     };

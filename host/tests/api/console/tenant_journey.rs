@@ -65,18 +65,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
     let app = TestApp::spawn_with_workers(1).await;
     let admin = app.admin_token().await;
     let tenant = app.tenant_with_every_role(&admin, "acme").await;
-    let enabled = app
-        .put(
-            &format!("/admin/tenants/{}/features/plugin:ridge-mmm", tenant.id),
-            &admin,
-            json!({ "enabled": true }),
-        )
-        .await;
-    assert!(
-        enabled.status().is_success(),
-        "{}",
-        enabled.text().await.unwrap()
-    );
+    crate::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
     let Some(browser) = Browser::open(&app, "tenant").await else {
         return;
     };
