@@ -23,6 +23,19 @@ ensure_toolchain() {
     fi
 }
 
+# Debian packages are installed (as root, where apt-get exists) with one
+# `apt-get update` per run of this script, however many are missing.
+APT_UPDATED=
+apt_install() {
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+    export DEBIAN_FRONTEND=noninteractive
+    if [ -z "$APT_UPDATED" ]; then
+        apt-get update -qq
+        APT_UPDATED=1
+    fi
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 postgres_bin_dir() {
     local dir
     if dir=$(dirname "$(command -v initdb 2>/dev/null)" 2>/dev/null) && [ -x "$dir/initdb" ]; then
@@ -44,13 +57,9 @@ ensure_postgres() {
     if postgres_bin_dir >/dev/null; then
         return 0
     fi
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "Installing the PostgreSQL server binaries (apt-get install postgresql)..." >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-        postgres_bin_dir >/dev/null && return 0
-    fi
+    echo "Installing the PostgreSQL server binaries (apt-get install postgresql)..." >&2
+    apt_install postgresql
+    postgres_bin_dir >/dev/null && return 0
     echo "PostgreSQL server binaries (initdb, pg_ctl) are needed: install them, e.g." >&2
     echo "  sudo apt-get install postgresql      (Debian/Ubuntu)" >&2
     echo "  brew install postgresql@15           (macOS)" >&2
@@ -73,12 +82,8 @@ ensure_api_fuzz_tools() {
         return 0
     fi
     if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-            echo "Installing Python's venv module (apt-get install python3-venv)..." >&2
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq
-            apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
-        fi
+        echo "Installing Python's venv module (apt-get install python3-venv)..." >&2
+        apt_install python3 python3-venv
         if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
             echo "Python 3 with its venv module is needed for the API contract test:" >&2
             echo "  sudo apt-get install python3-venv   (Debian/Ubuntu)" >&2
@@ -102,12 +107,8 @@ ensure_console_assets() {
         return 0
     fi
     if ! command -v npm >/dev/null 2>&1; then
-        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-            echo "Installing Node.js and npm for the console's chart library (apt-get install npm)..." >&2
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq
-            apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-        fi
+        echo "Installing Node.js and npm for the console's chart library (apt-get install npm)..." >&2
+        apt_install nodejs npm
         if ! command -v npm >/dev/null 2>&1; then
             echo "npm is needed to fetch the console's chart library: install Node.js (https://nodejs.org)" >&2
             exit 1
@@ -124,12 +125,8 @@ ensure_browser() {
     # skip with a message; once installed, MMM_REQUIRE_BROWSER makes a
     # missing browser a failure rather than a skip.
     if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-            echo "Installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)..." >&2
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq
-            apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
-        fi
+        echo "Installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)..." >&2
+        apt_install chromium chromium-driver fonts-dejavu-core
     fi
     if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
         export MMM_REQUIRE_BROWSER=1
@@ -149,11 +146,26 @@ case "$command" in
         ;;
     test)
         ensure_toolchain
-        ensure_postgres test
+        # The test tools (PostgreSQL, Python tools, chart library, Chromium)
+        # install in the background while the tests compile, which they do
+        # not need for; their output is shown once the compile is done.
+        install_log=$(mktemp)
+        (ensure_postgres test && ensure_api_fuzz_tools && ensure_console_assets && ensure_browser) \
+            >"$install_log" 2>&1 &
+        installer=$!
+        trap 'kill "$installer" 2>/dev/null || true; rm -f "$install_log"' EXIT
+        # Libraries, binaries and test targets, not the examples (which
+        # `cargo test` would build and never run); then the doc tests.
+        cargo test --workspace --lib --bins --tests --no-run "$@"
+        installed=0
+        wait "$installer" || installed=$?
+        cat "$install_log" >&2
+        [ "$installed" -eq 0 ] || exit "$installed"
+        # Already installed: these only export where the tools are.
         ensure_api_fuzz_tools
-        ensure_console_assets
         ensure_browser
-        exec cargo test --workspace "$@"
+        cargo test --workspace --lib --bins --tests "$@"
+        cargo test --workspace --doc "$@"
         ;;
     *)
         echo "usage: ./dev.sh start [serve options] | ./dev.sh test [cargo test options]" >&2

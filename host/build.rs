@@ -1,5 +1,6 @@
 //! Builds the plugins in `plugins/` to wasm32-wasip2 components as part of
-//! the server's normal build, and embeds the built-in ones in the binary.
+//! the server's normal build, and embeds the built-in ones in the binary;
+//! embeds the SQL migrations in `migrations/` too.
 //!
 //! The nested cargo uses a target dir of its own (`target/plugins`), so it
 //! never waits on the outer build's lock; the runtime's tests find the test
@@ -27,6 +28,7 @@ fn main() {
         "cargo:rerun-if-changed={}",
         workspace.join("Cargo.lock").display()
     );
+    embed_migrations(&workspace.join("migrations"));
     let target_dir = workspace.join("target/plugins");
     build_plugins(&workspace, &target_dir);
     let release = target_dir.join("wasm32-wasip2/release");
@@ -88,4 +90,41 @@ fn build_plugins(workspace: &Path, target_dir: &Path) {
         status.success(),
         "building the plugins for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
     );
+}
+
+/// `migrations.rs`: (version, description, SQL) of every `migrations/*.sql`
+/// in version order, named `<version>_<description>.sql` as sqlx expects
+/// (`_` in the description reads as a space). This is what sqlx's
+/// `migrate!` embeds, without building sqlx's proc macros for it.
+fn embed_migrations(dir: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut migrations: Vec<(i64, String, PathBuf)> = std::fs::read_dir(dir)
+        .expect("read migrations/")
+        .map(|entry| entry.expect("a migrations/ entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let (version, description) = stem
+                .split_once('_')
+                .unwrap_or_else(|| panic!("{} is not <version>_<description>.sql", path.display()));
+            let version = version
+                .parse()
+                .unwrap_or_else(|_| panic!("{}: the version is not a number", path.display()));
+            (version, description.replace('_', " "), path)
+        })
+        .collect();
+    migrations.sort();
+    let mut source = String::from(
+        "/// (version, description, SQL) of every migration, in version order.\n\
+         pub static MIGRATIONS: &[(i64, &str, &str)] = &[\n",
+    );
+    for (version, description, path) in &migrations {
+        source.push_str(&format!(
+            "    ({version}, {description:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    source.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("migrations.rs");
+    std::fs::write(out, source).expect("write migrations.rs");
 }

@@ -164,6 +164,20 @@ pub struct DatabaseConfig {
     /// Maximum connections of the request pool.
     #[arg(long, env = "MMM_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+    /// Directory of compiled plugins, by default `plugin-cache` in the data
+    /// dir. Processes may share one: entries are keyed by the plugin's
+    /// sha256 and the engine's settings and written by rename.
+    #[arg(long, env = "MMM_PLUGIN_CACHE_DIR")]
+    pub plugin_cache_dir: Option<PathBuf>,
+}
+
+impl DatabaseConfig {
+    /// Where compiled plugins are kept.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
+    }
 }
 
 #[derive(Clone, Debug, Args)]

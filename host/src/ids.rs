@@ -8,11 +8,12 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-            sqlx::Type, utoipa::ToSchema,
+            utoipa::ToSchema,
         )]
         #[serde(transparent)]
-        #[sqlx(transparent)]
         pub struct $name(pub Uuid);
+
+        crate::db::row::uuid_newtype!($name);
 
         impl $name {
             pub fn new() -> Self {

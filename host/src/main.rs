@@ -114,7 +114,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             refresh_token_ttl: Duration::from_secs(config.refresh_token_ttl),
             policy_dir: config.policy_dir.clone(),
             tenant_cache_ttl: Duration::from_secs(config.tenant_cache_ttl),
-            plugin_cache_dir: Some(config.database.data_dir.join("plugin-cache")),
+            plugin_cache_dir: Some(config.database.plugin_cache_dir()),
             plugin_keep_resident: config.plugin_keep_resident_mb << 20,
             tables: config.tables.reader(),
             workers: config.workers.settings()?,
@@ -189,7 +189,7 @@ async fn worker(command: WorkerCommand) -> anyhow::Result<()> {
                 let _ = metrics_stopped.await;
             }))
         });
-        let plugin_cache = command.database.data_dir.join("plugin-cache");
+        let plugin_cache = command.database.plugin_cache_dir();
         let keep_resident = command.plugin_keep_resident_mb << 20;
         let plugins = startup::plugins(Some(plugin_cache), keep_resident, db).await?;
         let ttl = Duration::from_secs(command.tenant_cache_ttl);

@@ -5,15 +5,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A role inside one tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum TenantRole {
     TenantAdmin,
     DataScientist,
     Analyst,
     Viewer,
 }
+
+crate::db::row::text_enum!(TenantRole {
+    TenantAdmin => "tenant_admin",
+    DataScientist => "data_scientist",
+    Analyst => "analyst",
+    Viewer => "viewer",
+});
 
 /// Any authenticated caller's role, as carried in an access token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -51,10 +57,14 @@ impl From<TenantRole> for Role {
 }
 
 /// Whether a tenant may be used at all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum TenantStatus {
     Active,
     Suspended,
 }
+
+crate::db::row::text_enum!(TenantStatus {
+    Active => "active",
+    Suspended => "suspended",
+});

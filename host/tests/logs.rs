@@ -64,6 +64,10 @@ async fn request_and_refusal_lines_are_json_and_sigterm_drains_the_request_in_fl
     let mut child = Command::new(env!("CARGO_BIN_EXE_mmm"))
         .arg("serve")
         .env("MMM_DATA_DIR", dir.0.join("data"))
+        .env(
+            "MMM_PLUGIN_CACHE_DIR",
+            crate::api::helpers::plugin_cache_dir(),
+        )
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "info,sqlx=warn")
         .env("MMM_LOG_FORMAT", "json")

@@ -391,7 +391,6 @@ async fn admin_changes_reach_every_instance(platform: &Platform, tenant: &Tenant
 }
 
 /// An analysis as stored, with its results.
-#[derive(sqlx::FromRow)]
 struct Stored {
     id: String,
     status: String,
@@ -401,6 +400,20 @@ struct Stored {
     results: i64,
     /// Who stored the result: `<host>:<pid>#<n>`.
     worker: Option<String>,
+}
+
+impl sqlx::FromRow<'_, sqlx::postgres::PgRow> for Stored {
+    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Self {
+            id: row.try_get("id")?,
+            status: row.try_get("status")?,
+            attempts: row.try_get("attempts")?,
+            error: row.try_get("error")?,
+            results: row.try_get("results")?,
+            worker: row.try_get("worker")?,
+        })
+    }
 }
 
 /// The pid in a result's `worker` (`<host>:<pid>#<n>`).

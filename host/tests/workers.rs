@@ -126,6 +126,10 @@ fn workspace() -> PathBuf {
 fn mmm(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mmm"));
     cmd.env("MMM_DATA_DIR", data_dir)
+        .env(
+            "MMM_PLUGIN_CACHE_DIR",
+            crate::api::helpers::plugin_cache_dir(),
+        )
         .env_remove("DATABASE_URL")
         // Tests run side by side: the default metrics port would collide.
         .env("MMM_METRICS_BIND", "off")

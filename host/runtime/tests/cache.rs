@@ -1,13 +1,13 @@
 //! Components are compiled once: in memory within a runtime, on disk across restarts.
 
-mod common;
+use crate::common;
 
-use common::{runtime, wasm};
+use common::{uncached_runtime, wasm};
 use mmm_runtime::{Fault, Runtime, RuntimeConfig, RuntimeError};
 
 #[tokio::test]
 async fn loading_the_same_bytes_twice_compiles_once() {
-    let runtime = runtime();
+    let runtime = uncached_runtime();
     let bytes = wasm("identity");
 
     let first = runtime.load(bytes.clone()).await.unwrap();
@@ -68,7 +68,7 @@ async fn a_corrupt_cache_file_is_recompiled() {
 
 #[tokio::test]
 async fn bytes_that_are_not_a_component_are_rejected_as_the_uploaders_fault() {
-    let runtime = runtime();
+    let runtime = uncached_runtime();
 
     let error = runtime
         .load(b"\0asm not really".to_vec())
@@ -84,7 +84,7 @@ async fn bytes_that_are_not_a_component_are_rejected_as_the_uploaders_fault() {
 
 #[tokio::test]
 async fn a_preprocessor_cannot_be_fitted() {
-    let runtime = runtime();
+    let runtime = uncached_runtime();
     let identity = runtime.load(wasm("identity")).await.unwrap();
 
     let error = runtime
@@ -103,7 +103,7 @@ async fn a_preprocessor_cannot_be_fitted() {
 
 #[tokio::test]
 async fn a_component_without_the_plugin_exports_is_not_a_plugin() {
-    let runtime = runtime();
+    let runtime = uncached_runtime();
     // The smallest valid component: magic, component-model version, layer 1.
     let empty_component = vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 

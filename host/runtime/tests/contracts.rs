@@ -2,7 +2,7 @@
 //! run: 0.2.0 (what the SDK builds today) and 0.1.0 (published before
 //! experiments existed), whose `fit` simply gets none.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

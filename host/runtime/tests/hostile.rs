@@ -1,7 +1,7 @@
 //! Hostile plugins end in their typed error within their limit, and a
 //! well-behaved plugin called at the same time in the same process succeeds.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +46,7 @@ struct Sandbox {
 
 async fn sandbox() -> Sandbox {
     let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(common::shared_cache_dir()),
         max_concurrent_calls: 4,
         max_concurrent_calls_per_label: 2,
         ..RuntimeConfig::default()

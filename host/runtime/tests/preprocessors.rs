@@ -1,6 +1,6 @@
 //! The built-in preprocessors compute the expected values through the sandbox.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Data survives the sandbox unchanged, and outputs are checked on the way back.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

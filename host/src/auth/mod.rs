@@ -1,6 +1,8 @@
-//! Identity: password hashing, access tokens, refresh tokens, login throttling.
+//! Identity: password hashing, access tokens (and their HMAC crypto), refresh
+//! tokens, login throttling.
 
 pub mod accounts;
+pub mod jwt_crypto;
 pub mod keys;
 pub mod password;
 pub mod refresh;

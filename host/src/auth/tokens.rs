@@ -55,8 +55,8 @@ pub enum TokenError {
 /// The start-up check of signing and verifying failed: the server must not run.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the access-token self-test failed ({0}): signing or verifying JWTs does not work; \
-     jsonwebtoken needs exactly one crypto provider feature (`rust_crypto` or `aws_lc_rs`)"
+    "the access-token self-test failed ({0}): signing or verifying JWTs does not work \
+     (the HMAC provider of auth::jwt_crypto must be jsonwebtoken's provider)"
 )]
 pub struct SelfTestFailed(String);
 
@@ -70,6 +70,7 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     pub fn new(current: SigningKey, previous: Vec<SigningKey>, access_ttl_secs: u64) -> Self {
+        super::jwt_crypto::install();
         Self {
             current,
             previous,

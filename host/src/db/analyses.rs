@@ -9,38 +9,40 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-/// One analysis row (without its stored result tables).
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct AnalysisRow {
-    pub id: Uuid,
-    pub source_id: Uuid,
-    pub source_name: String,
-    pub source_version: i32,
-    pub source_sha256: String,
-    pub model: Json<Value>,
-    pub preprocessors: Json<Value>,
-    /// The lift tests handed to the model (`crate::experiments::Snapshot`s).
-    pub experiments: Json<Value>,
-    pub seed: Option<i64>,
-    pub inputs_digest: String,
-    pub idempotency_key: Option<String>,
-    pub request_digest: Option<String>,
-    pub status: String,
-    pub stage: String,
-    pub progress_done: i64,
-    pub progress_total: i64,
-    pub attempts: i32,
-    pub max_attempts: i32,
-    pub cancel_requested: bool,
-    pub error: Option<Json<Value>>,
-    pub summary: Option<Json<Value>>,
-    pub requested_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
-    pub results_digest: Option<String>,
-    pub fit_ms: Option<i64>,
+crate::db::row::record! {
+    /// One analysis row (without its stored result tables).
+    #[derive(Clone, Debug)]
+    pub struct AnalysisRow {
+        pub id: Uuid,
+        pub source_id: Uuid,
+        pub source_name: String,
+        pub source_version: i32,
+        pub source_sha256: String,
+        pub model: Json<Value>,
+        pub preprocessors: Json<Value>,
+        /// The lift tests handed to the model (`crate::experiments::Snapshot`s).
+        pub experiments: Json<Value>,
+        pub seed: Option<i64>,
+        pub inputs_digest: String,
+        pub idempotency_key: Option<String>,
+        pub request_digest: Option<String>,
+        pub status: String,
+        pub stage: String,
+        pub progress_done: i64,
+        pub progress_total: i64,
+        pub attempts: i32,
+        pub max_attempts: i32,
+        pub cancel_requested: bool,
+        pub error: Option<Json<Value>>,
+        pub summary: Option<Json<Value>>,
+        pub requested_by: Uuid,
+        pub created_at: DateTime<Utc>,
+        pub started_at: Option<DateTime<Utc>>,
+        pub finished_at: Option<DateTime<Utc>>,
+        pub updated_at: DateTime<Utc>,
+        pub results_digest: Option<String>,
+        pub fit_ms: Option<i64>,
+    }
 }
 
 const COLUMNS: &str = "a.id, a.source_id, a.source_name, a.source_version, a.source_sha256, \

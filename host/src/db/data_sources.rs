@@ -10,33 +10,34 @@ use uuid::Uuid;
 use super::TenantTx;
 use crate::data::{ColumnSummary, Roles};
 
-/// A stored version as the API shows it (never the bytes).
-#[derive(Clone, Debug, sqlx::FromRow, Serialize, ToSchema)]
-pub struct SourceRecord {
-    pub id: Uuid,
-    pub name: String,
-    pub version: i32,
-    #[schema(value_type = Roles)]
-    pub roles: Json<Roles>,
-    /// `daily`, `weekly` or `monthly`.
-    pub granularity: String,
-    pub currency: Option<String>,
-    #[sqlx(rename = "row_count")]
-    pub rows: i32,
-    pub date_from: NaiveDate,
-    pub date_to: NaiveDate,
-    #[schema(value_type = Vec<ColumnSummary>)]
-    pub columns: Json<Vec<ColumnSummary>>,
-    #[schema(value_type = Vec<String>)]
-    pub warnings: Json<Vec<String>>,
-    /// Of the canonical Arrow IPC content.
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub uploaded_by: Uuid,
-    pub created_at: DateTime<Utc>,
+crate::db::row::record! {
+    /// A stored version as the API shows it (never the bytes).
+    #[derive(Clone, Debug, Serialize, ToSchema)]
+    pub struct SourceRecord {
+        pub id: Uuid,
+        pub name: String,
+        pub version: i32,
+        #[schema(value_type = Roles)]
+        pub roles: Json<Roles>,
+        /// `daily`, `weekly` or `monthly`.
+        pub granularity: String,
+        pub currency: Option<String>,
+        pub rows: i32,
+        pub date_from: NaiveDate,
+        pub date_to: NaiveDate,
+        #[schema(value_type = Vec<ColumnSummary>)]
+        pub columns: Json<Vec<ColumnSummary>>,
+        #[schema(value_type = Vec<String>)]
+        pub warnings: Json<Vec<String>>,
+        /// Of the canonical Arrow IPC content.
+        pub sha256: String,
+        pub size_bytes: i64,
+        pub uploaded_by: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-const COLUMNS: &str = "id, name, version, roles, granularity, currency, row_count, date_from, \
+const COLUMNS: &str = "id, name, version, roles, granularity, currency, row_count as rows, date_from, \
      date_to, columns, warnings, sha256, size_bytes, uploaded_by, created_at";
 
 pub struct NewSource<'a> {

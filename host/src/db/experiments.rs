@@ -5,18 +5,20 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct ExperimentRow {
-    pub id: Uuid,
-    pub name: Option<String>,
-    pub channel: String,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    pub spend_change: f64,
-    pub lift: f64,
-    pub standard_error: f64,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
+crate::db::row::record! {
+    #[derive(Clone, Debug)]
+    pub struct ExperimentRow {
+        pub id: Uuid,
+        pub name: Option<String>,
+        pub channel: String,
+        pub start_date: NaiveDate,
+        pub end_date: NaiveDate,
+        pub spend_change: f64,
+        pub lift: f64,
+        pub standard_error: f64,
+        pub created_by: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 const COLUMNS: &str = "id, name, channel, start_date, end_date, spend_change, lift, \

@@ -6,12 +6,14 @@ use utoipa::ToSchema;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, sqlx::FromRow, Serialize, ToSchema)]
-pub struct Feature {
-    pub key: String,
-    pub enabled: bool,
-    pub config: serde_json::Value,
-    pub updated_at: DateTime<Utc>,
+crate::db::row::record! {
+    #[derive(Clone, Debug, Serialize, ToSchema)]
+    pub struct Feature {
+        pub key: String,
+        pub enabled: bool,
+        pub config: serde_json::Value,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 #[tracing::instrument(skip_all, err)]

@@ -13,6 +13,7 @@ pub mod plugins;
 pub mod queue;
 pub mod recommendations;
 pub mod refresh_tokens;
+pub mod row;
 pub mod statistics;
 pub mod tenants;
 pub mod users;

@@ -4,16 +4,20 @@
 use super::PlatformTx;
 use crate::ids::AdminId;
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct AdminCredentials {
-    pub id: AdminId,
-    pub password_hash: String,
+crate::db::row::record! {
+    #[derive(Debug)]
+    pub struct AdminCredentials {
+        pub id: AdminId,
+        pub password_hash: String,
+    }
 }
 
-#[derive(Debug, sqlx::FromRow)]
-pub struct Admin {
-    pub id: AdminId,
-    pub email: String,
+crate::db::row::record! {
+    #[derive(Debug)]
+    pub struct Admin {
+        pub id: AdminId,
+        pub email: String,
+    }
 }
 
 // Constraint violations here are client errors (409), not failures.

@@ -9,21 +9,23 @@ use uuid::Uuid;
 use super::{PlatformTx, TenantTx};
 use crate::ids::TenantId;
 
-/// A stored plugin as the API lists it (never the bytes).
-#[derive(Clone, Debug, sqlx::FromRow, Serialize, ToSchema)]
-pub struct PluginRecord {
-    pub name: String,
-    pub version: String,
-    /// `preprocessor` or `model`.
-    pub kind: String,
-    pub description: String,
-    pub author: String,
-    pub params_schema: serde_json::Value,
-    pub sha256: String,
-    pub size_bytes: i64,
-    /// `builtin`, `global` or `tenant`.
-    pub scope: String,
-    pub created_at: DateTime<Utc>,
+crate::db::row::record! {
+    /// A stored plugin as the API lists it (never the bytes).
+    #[derive(Clone, Debug, Serialize, ToSchema)]
+    pub struct PluginRecord {
+        pub name: String,
+        pub version: String,
+        /// `preprocessor` or `model`.
+        pub kind: String,
+        pub description: String,
+        pub author: String,
+        pub params_schema: serde_json::Value,
+        pub sha256: String,
+        pub size_bytes: i64,
+        /// `builtin`, `global` or `tenant`.
+        pub scope: String,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 /// What publishing stores.

@@ -7,15 +7,17 @@ use uuid::Uuid;
 use super::PlatformTx;
 use crate::ids::TenantId;
 
-/// A job a worker now holds.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Claim {
-    pub tenant_id: TenantId,
-    pub id: Uuid,
-    pub lease_token: Uuid,
-    pub attempts: i32,
-    /// The model's name, for the metrics of how the job ended.
-    pub model: String,
+crate::db::row::record! {
+    /// A job a worker now holds.
+    #[derive(Debug, Clone)]
+    pub struct Claim {
+        pub tenant_id: TenantId,
+        pub id: Uuid,
+        pub lease_token: Uuid,
+        pub attempts: i32,
+        /// The model's name, for the metrics of how the job ended.
+        pub model: String,
+    }
 }
 
 /// Serialises claims, so the per-tenant running limit holds between two

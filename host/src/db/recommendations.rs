@@ -7,16 +7,18 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct RecommendationRow {
-    pub id: Uuid,
-    pub analysis_id: Uuid,
-    pub results_digest: String,
-    pub is_default: bool,
-    pub request: Json<Value>,
-    pub body: Json<Value>,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
+crate::db::row::record! {
+    #[derive(Clone, Debug)]
+    pub struct RecommendationRow {
+        pub id: Uuid,
+        pub analysis_id: Uuid,
+        pub results_digest: String,
+        pub is_default: bool,
+        pub request: Json<Value>,
+        pub body: Json<Value>,
+        pub created_by: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 const COLUMNS: &str =

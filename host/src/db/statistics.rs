@@ -6,47 +6,51 @@ use utoipa::ToSchema;
 use super::PlatformTx;
 use crate::ids::TenantId;
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct TenantStatistics {
-    pub users: i64,
-    pub features_enabled: i64,
-    pub audit_events: i64,
-    pub private_plugins: i64,
-    pub plugin_runs: i64,
-    pub failed_plugin_runs: i64,
-    /// Distinct data source names.
-    pub data_sources: i64,
-    pub data_source_versions: i64,
-    pub data_rows: i64,
-    pub data_bytes: i64,
-    pub analyses: i64,
-    pub analyses_succeeded: i64,
-    pub analyses_failed: i64,
-    /// Queued or running now.
-    pub analyses_active: i64,
-    /// Stored results (one per succeeded analysis).
-    pub analysis_results: i64,
+crate::db::row::record! {
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct TenantStatistics {
+        pub users: i64,
+        pub features_enabled: i64,
+        pub audit_events: i64,
+        pub private_plugins: i64,
+        pub plugin_runs: i64,
+        pub failed_plugin_runs: i64,
+        /// Distinct data source names.
+        pub data_sources: i64,
+        pub data_source_versions: i64,
+        pub data_rows: i64,
+        pub data_bytes: i64,
+        pub analyses: i64,
+        pub analyses_succeeded: i64,
+        pub analyses_failed: i64,
+        /// Queued or running now.
+        pub analyses_active: i64,
+        /// Stored results (one per succeeded analysis).
+        pub analysis_results: i64,
+    }
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct PlatformStatistics {
-    pub tenants: i64,
-    pub active_tenants: i64,
-    pub suspended_tenants: i64,
-    pub users: i64,
-    pub platform_admins: i64,
-    pub global_plugins: i64,
-    pub private_plugins: i64,
-    pub plugin_runs: i64,
-    pub data_sources: i64,
-    pub data_source_versions: i64,
-    pub data_rows: i64,
-    pub data_bytes: i64,
-    pub analyses: i64,
-    pub analyses_succeeded: i64,
-    pub analyses_failed: i64,
-    pub analyses_active: i64,
-    pub analysis_results: i64,
+crate::db::row::record! {
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PlatformStatistics {
+        pub tenants: i64,
+        pub active_tenants: i64,
+        pub suspended_tenants: i64,
+        pub users: i64,
+        pub platform_admins: i64,
+        pub global_plugins: i64,
+        pub private_plugins: i64,
+        pub plugin_runs: i64,
+        pub data_sources: i64,
+        pub data_source_versions: i64,
+        pub data_rows: i64,
+        pub data_bytes: i64,
+        pub analyses: i64,
+        pub analyses_succeeded: i64,
+        pub analyses_failed: i64,
+        pub analyses_active: i64,
+        pub analysis_results: i64,
+    }
 }
 
 #[tracing::instrument(skip_all, err)]

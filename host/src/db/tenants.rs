@@ -9,16 +9,18 @@ use super::{PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use crate::roles::TenantStatus;
 
-#[derive(Clone, Debug, sqlx::FromRow, Serialize, ToSchema)]
-pub struct Tenant {
-    pub id: TenantId,
-    pub slug: String,
-    pub name: String,
-    pub status: TenantStatus,
-    pub plan: String,
-    pub settings: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+crate::db::row::record! {
+    #[derive(Clone, Debug, Serialize, ToSchema)]
+    pub struct Tenant {
+        pub id: TenantId,
+        pub slug: String,
+        pub name: String,
+        pub status: TenantStatus,
+        pub plan: String,
+        pub settings: serde_json::Value,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 pub struct NewTenant<'a> {

@@ -8,23 +8,27 @@ use super::TenantTx;
 use crate::ids::{TenantId, UserId};
 use crate::roles::TenantRole;
 
-/// A user as the API shows it: never the hash.
-#[derive(Clone, Debug, sqlx::FromRow, Serialize, ToSchema)]
-pub struct User {
-    pub id: UserId,
-    pub tenant_id: TenantId,
-    pub email: String,
-    pub role: TenantRole,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+crate::db::row::record! {
+    /// A user as the API shows it: never the hash.
+    #[derive(Clone, Debug, Serialize, ToSchema)]
+    pub struct User {
+        pub id: UserId,
+        pub tenant_id: TenantId,
+        pub email: String,
+        pub role: TenantRole,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// What login needs to check a password.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Credentials {
-    pub id: UserId,
-    pub role: TenantRole,
-    pub password_hash: String,
+crate::db::row::record! {
+    /// What login needs to check a password.
+    #[derive(Debug)]
+    pub struct Credentials {
+        pub id: UserId,
+        pub role: TenantRole,
+        pub password_hash: String,
+    }
 }
 
 // Constraint violations here are client errors (409), not failures.

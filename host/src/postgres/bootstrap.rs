@@ -3,10 +3,13 @@
 //! roles. The owner role runs migrations and owns the tables; neither pool
 //! role is superuser, owner or BYPASSRLS.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgPool, SqlSafeStr};
 
 use crate::db::Db;
 
@@ -19,7 +22,29 @@ const POOL_ROLE_ATTRIBUTES: &str =
     "login nosuperuser nocreatedb nocreaterole nobypassrls noreplication";
 const OWNER_ROLE_ATTRIBUTES: &str = "login createrole nosuperuser nobypassrls noreplication";
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+/// Every migration in `migrations/`, embedded by the build script.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+/// The embedded migrations, checksummed as sqlx's `migrate!` would (a
+/// database migrated by either accepts the other).
+pub static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    Migrator::with_migrations(
+        embedded::MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    sql.starts_with("-- no-transaction"),
+                )
+            })
+            .collect(),
+    )
+});
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {

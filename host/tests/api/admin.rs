@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, code};
+use crate::api::helpers::{PASSWORD, TestApp, code};
 
 #[tokio::test]
 async fn an_admin_creates_lists_reads_and_changes_tenants() {

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::data::{EXAMPLE, example_meta, upload};
-use crate::helpers::{TestApp, TestTenant, code};
-use crate::plugins::{enable, publish, test_plugin};
+use crate::api::data::{EXAMPLE, example_meta, upload};
+use crate::api::helpers::{TestApp, TestTenant, code};
+use crate::api::plugins::{enable, publish, test_plugin};
 
 /// A tenant with every role, ridge-mmm on, and the example uploaded.
 pub(crate) async fn tenant_with_data(

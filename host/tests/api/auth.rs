@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, access, code};
+use crate::api::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, access, code};
 
 #[tokio::test]
 async fn a_new_user_logs_in_and_sees_themselves() {

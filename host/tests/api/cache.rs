@@ -7,7 +7,7 @@ use mmm_host::db::tenants::{self, NewTenant};
 use mmm_host::tenant_config::TenantConfigs;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fresh_databases};
+use crate::api::helpers::{TestApp, fresh_databases};
 
 #[tokio::test]
 async fn lookups_of_tenants_that_do_not_exist_are_not_cached() {

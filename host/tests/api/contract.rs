@@ -15,9 +15,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::analyses::{start, tenant_with_data, wait_end};
-use crate::helpers::{TestApp, TestTenant, access};
-use crate::plugins::enable;
+use crate::api::analyses::{start, tenant_with_data, wait_end};
+use crate::api::helpers::{TestApp, TestTenant, access};
+use crate::api::plugins::enable;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -22,9 +22,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::analyses::{start, tenant_with_data, wait_end};
-use crate::data::{EXAMPLE, example_meta, upload};
-use crate::helpers::{PASSWORD, TestApp, TestTenant};
+use crate::api::analyses::{start, tenant_with_data, wait_end};
+use crate::api::data::{EXAMPLE, example_meta, upload};
+use crate::api::helpers::{PASSWORD, TestApp, TestTenant};
 
 const CASES: u32 = 32;
 const SEED: [u8; 32] = *b"mmm cross-tenant property seed 1";

@@ -10,7 +10,7 @@ use mmm_host::tables::{self, TableFormat, TableLimits};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestTenant, connect_as};
+use crate::api::helpers::{TestApp, TestTenant, connect_as};
 
 pub const EXAMPLE: &str = include_str!("../../../examples/synthetic-156w.csv");
 

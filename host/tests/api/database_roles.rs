@@ -15,8 +15,10 @@ use sqlx::postgres::{PgConnectOptions, PgDatabaseError};
 use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use tokio::io::AsyncWriteExt;
 
-use crate::data::{EXAMPLE, example_meta, multipart, upload};
-use crate::helpers::{PASSWORD, TestApp, TestTenant, connect_as, sibling_with_one_app_connection};
+use crate::api::data::{EXAMPLE, example_meta, multipart, upload};
+use crate::api::helpers::{
+    PASSWORD, TestApp, TestTenant, connect_as, sibling_with_one_app_connection,
+};
 
 /// Tenant-owned tables by the catalog: every table with a `tenant_id`
 /// column, and `tenants` itself. With a privilege, only those on which

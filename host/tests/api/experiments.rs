@@ -6,9 +6,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::analyses::{start, tenant_with_data, wait_end};
-use crate::helpers::TestApp;
-use crate::plugins::enable;
+use crate::api::analyses::{start, tenant_with_data, wait_end};
+use crate::api::helpers::TestApp;
+use crate::api::plugins::enable;
 
 /// A go-dark test on TV in the example's first spring.
 fn holdout() -> Value {

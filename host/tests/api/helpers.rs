@@ -70,19 +70,16 @@ pub struct TestApp {
 }
 
 /// A fresh database with migrations applied, as the server sees it.
+///
+/// Each is a copy of one template database that was migrated once per test
+/// binary: copying takes milliseconds where running every migration took
+/// most of a test's set-up. The server's own start-up then finds the
+/// migrations applied, as it would on any restart.
 pub async fn fresh_databases() -> (Databases, String) {
     let cluster = cluster().await;
+    let template = migrated_template().await;
     let name = format!("t_{}", Uuid::new_v4().simple());
-    let superuser = sqlx::PgPool::connect_with(cluster.cluster.superuser_options("postgres"))
-        .await
-        .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "create database {name} owner mmm_owner"
-    )))
-    .execute(&superuser)
-    .await
-    .unwrap();
-    superuser.close().await;
+    create_database(&cluster, &format!("{name} template {template}")).await;
     let owner = cluster
         .cluster
         .connect_options("mmm_owner", &cluster.owner_password, &name);
@@ -90,6 +87,43 @@ pub async fn fresh_databases() -> (Databases, String) {
         .await
         .expect("bootstrap the test database");
     (databases, name)
+}
+
+/// The template every test database is copied from: migrated, then left
+/// with no connection open (PostgreSQL copies only an unused template).
+async fn migrated_template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let cluster = cluster().await;
+            let name = format!("template_{}", Uuid::new_v4().simple());
+            create_database(&cluster, &name).await;
+            let owner =
+                cluster
+                    .cluster
+                    .connect_options("mmm_owner", &cluster.owner_password, &name);
+            let databases = bootstrap::connect(owner, &cluster.passwords, 1)
+                .await
+                .expect("migrate the template database");
+            databases.owner.close().await;
+            databases.db.close().await;
+            name
+        })
+        .await
+}
+
+/// `create database <spec> owner mmm_owner`, as the superuser.
+async fn create_database(cluster: &Cluster, spec: &str) {
+    let superuser = sqlx::PgPool::connect_with(cluster.cluster.superuser_options("postgres"))
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "create database {spec} owner mmm_owner"
+    )))
+    .execute(&superuser)
+    .await
+    .unwrap();
+    superuser.close().await;
 }
 
 /// Connects to the test's database as the given role.
@@ -122,6 +156,15 @@ pub fn worker_settings(count: usize) -> mmm_host::analyses::WorkerSettings {
         retry_base: Duration::from_millis(200),
         ..Default::default()
     }
+}
+
+/// Compiled plugins shared by every test and every `mmm` process the tests
+/// start, in this and later runs, so each built-in compiles once per
+/// checkout rather than once per server. Entries are keyed by the component's
+/// sha256 and the engine's settings, and written by rename, so concurrent
+/// writers and stale files are harmless.
+pub fn plugin_cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
 }
 
 pub fn policy_dir() -> PathBuf {
@@ -188,10 +231,7 @@ impl TestApp {
             refresh_token_ttl: Duration::from_secs(3600),
             policy_dir: policy_dir(),
             tenant_cache_ttl: Duration::from_secs(3600),
-            // Shared by the binary's tests, so each built-in compiles once.
-            plugin_cache_dir: Some(
-                std::env::temp_dir().join(format!("mmm-test-{}/plugin-cache", std::process::id())),
-            ),
+            plugin_cache_dir: Some(plugin_cache_dir()),
             plugin_keep_resident: 96 << 20,
             tables: mmm_host::tables::TableReader::default(),
             workers,

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ROLES, TestApp, code, connect_as};
+use crate::api::helpers::{ROLES, TestApp, code, connect_as};
 
 #[tokio::test]
 async fn tenant_users_see_only_their_own_tenant() {

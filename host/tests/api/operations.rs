@@ -11,8 +11,8 @@ use reqwest::header::RETRY_AFTER;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::analyses::{start, tenant_with_data};
-use crate::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, code, worker_settings};
+use crate::api::analyses::{start, tenant_with_data};
+use crate::api::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, code, worker_settings};
 
 fn rate(per_second: f64, burst: u32) -> Rate {
     Rate::new(per_second, burst).unwrap()

@@ -6,7 +6,7 @@ use mmm_host::auth::password::Hasher;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, code, connect_as};
+use crate::api::helpers::{ADMIN_EMAIL, PASSWORD, TestApp, code, connect_as};
 
 const OWASP: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
@@ -232,7 +232,7 @@ async fn logins_hold_no_connection_while_hashing_or_loading_the_tenant() {
             .create_user(&admin, id, &format!("analyst{n}@acme.test"), "analyst")
             .await;
     }
-    let (app, _one) = crate::helpers::sibling_with_one_app_connection(
+    let (app, _one) = crate::api::helpers::sibling_with_one_app_connection(
         &setup,
         mmm_host::limits::Limits {
             request_timeout: std::time::Duration::from_secs(20),

@@ -10,7 +10,7 @@ use mmm_host::tables;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestTenant, code};
+use crate::api::helpers::{TestApp, TestTenant, code};
 
 pub fn test_plugin(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,7 +7,7 @@ use mmm_host::rbac::{Rbac, RbacError};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{ROLES, TestApp, policy_dir};
+use crate::api::helpers::{ROLES, TestApp, policy_dir};
 
 const EVERYONE: &[&str] = &["anonymous"];
 const SIGNED_IN: &[&str] = &[

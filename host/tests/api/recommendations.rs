@@ -6,8 +6,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::analyses::{start, tenant_with_data, wait_end};
-use crate::helpers::{TestApp, TestTenant};
+use crate::api::analyses::{start, tenant_with_data, wait_end};
+use crate::api::helpers::{TestApp, TestTenant};
 
 /// A tenant with a succeeded analysis of the example: (tenant, analysis id).
 async fn fitted(app: &TestApp, admin: &str, slug: &str) -> (TestTenant, String) {

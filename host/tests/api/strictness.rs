@@ -7,8 +7,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::data::{EXAMPLE, example_meta};
-use crate::helpers::TestApp;
+use crate::api::data::{EXAMPLE, example_meta};
+use crate::api::helpers::TestApp;
 
 async fn refusal(response: reqwest::Response) -> (StatusCode, String, String) {
     let status = response.status();

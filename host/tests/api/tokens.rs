@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, access, code};
+use crate::api::helpers::{TestApp, access, code};
 
 /// Signs `claims` with the server's own key, so only the claims are wrong.
 fn sign(app: &TestApp, claims: &Value) -> String {
@@ -132,7 +132,11 @@ async fn a_suspended_tenants_tokens_stop_working_and_it_cannot_log_in() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(code(response).await, "tenant_suspended");
     let login = app
-        .login("viewer@acme.test", crate::helpers::PASSWORD, Some("acme"))
+        .login(
+            "viewer@acme.test",
+            crate::api::helpers::PASSWORD,
+            Some("acme"),
+        )
         .await;
     assert_eq!(login.status(), StatusCode::FORBIDDEN);
 
@@ -175,7 +179,7 @@ async fn a_refresh_token_works_once_and_reusing_it_revokes_the_family() {
     );
 
     // Platform admins' tokens rotate the same way.
-    let root = app.tokens(crate::helpers::ADMIN_EMAIL, None).await;
+    let root = app.tokens(crate::api::helpers::ADMIN_EMAIL, None).await;
     let root_refresh = root["refresh_token"].as_str().unwrap();
     assert_eq!(refresh(&app, root_refresh).await.status(), StatusCode::OK);
     assert_eq!(
@@ -213,7 +217,7 @@ async fn of_concurrent_refreshes_of_one_token_exactly_one_wins() {
 #[tokio::test]
 async fn logout_revokes_the_refresh_token() {
     let app = TestApp::spawn().await;
-    let tokens = app.tokens(crate::helpers::ADMIN_EMAIL, None).await;
+    let tokens = app.tokens(crate::api::helpers::ADMIN_EMAIL, None).await;
     let token = tokens["refresh_token"].as_str().unwrap();
     let logout = app
         .request(Method::POST, "/auth/logout", None)
@@ -437,7 +441,7 @@ async fn the_database_keeps_only_sha256_of_refresh_tokens() {
     let mut issued = Vec::new();
     for (email, tenant) in [
         ("ada@globex.test", Some("globex")),
-        (crate::helpers::ADMIN_EMAIL, None),
+        (crate::api::helpers::ADMIN_EMAIL, None),
     ] {
         let first = app.tokens(email, tenant).await;
         let first = first["refresh_token"].as_str().unwrap().to_owned();
@@ -446,7 +450,7 @@ async fn the_database_keeps_only_sha256_of_refresh_tokens() {
         issued.push(second["refresh_token"].as_str().unwrap().to_owned());
     }
 
-    let superuser = crate::helpers::connect_as(&app.database, "postgres").await;
+    let superuser = crate::api::helpers::connect_as(&app.database, "postgres").await;
     let mut stored: Vec<Vec<u8>> = Vec::new();
     let mut rows: Vec<String> = Vec::new();
     for table in ["refresh_tokens", "platform_refresh_tokens"] {

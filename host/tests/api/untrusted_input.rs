@@ -6,8 +6,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code};
-use crate::plugins::{enable, run};
+use crate::api::helpers::{TestApp, code};
+use crate::api::plugins::{enable, run};
 
 fn wide_csv(columns: usize) -> Vec<u8> {
     let header: Vec<String> = (0..columns).map(|i| format!("c{i}")).collect();

@@ -12,7 +12,7 @@
 //! intervals holding the truth; this bounded version keeps the test under
 //! ~15 s. The 0.03 absorbs what four datasets cannot average out.
 
-mod common;
+use crate::common;
 
 use bayes_mmm::BayesMmm;
 

@@ -2,7 +2,7 @@
 //! only extrapolate) toward the truth, and the summary's `calibration`
 //! section compares the measured with the posterior's implied lift.
 
-mod common;
+use crate::common;
 
 use bayes_mmm::BayesMmm;
 use mmm_sdk::testing::run_fit_with_experiments;

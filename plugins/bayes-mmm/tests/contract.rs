@@ -3,7 +3,7 @@
 //! shared contract; `predict` on the history reproduces the decomposition;
 //! the host's cancellation stops the sampler.
 
-mod common;
+use crate::common;
 
 use bayes_mmm::{BayesMmm, Params};
 use mmm_sdk::ErrorCode;

@@ -1,7 +1,7 @@
 //! The hand-written gradient of the log density agrees with central finite
 //! differences, for every adstock, both likelihoods and with lift tests.
 
-mod common;
+use crate::common;
 
 use bayes_mmm::data::Input;
 use bayes_mmm::design::Design;

@@ -4,7 +4,7 @@
 //! budget far from the history than near it, and the `interval` column
 //! switches them off per row.
 
-mod common;
+use crate::common;
 
 use bayes_mmm::BayesMmm;
 use mmm_sdk::prelude::*;

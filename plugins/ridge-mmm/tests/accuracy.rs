@@ -30,7 +30,7 @@
 //! channels' is 0.24 (`ALWAYS_ON=2` in the sweep); lift tests fix that
 //! (`tests/calibration.rs`).
 
-mod common;
+use crate::common;
 
 use ridge_mmm::RidgeMmm;
 

@@ -18,7 +18,7 @@
 //! The lift tests are exact (`common::lift_tests`): what is tested is that
 //! the search uses them, not how it copes with a noisy one.
 
-mod common;
+use crate::common;
 
 use mmm_sdk::ErrorCode;
 use mmm_sdk::experiments::Experiment;

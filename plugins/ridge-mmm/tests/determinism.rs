@@ -2,7 +2,7 @@
 //! holds no wall-clock time); another seed gives another search. The summary
 //! conforms to the SDK's shared model-summary contract.
 
-mod common;
+use crate::common;
 
 use mmm_sdk::testing::{FitResult, run_fit, run_predict};
 use ridge_mmm::RidgeMmm;

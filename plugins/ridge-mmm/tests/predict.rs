@@ -2,7 +2,7 @@
 //! their intervals hold the point, are anchored at the history (totals) and
 //! are computed only for the rows that ask.
 
-mod common;
+use crate::common;
 
 use mmm_sdk::prelude::*;
 use mmm_sdk::scenarios::{INTERVAL_COLUMN, contribution_column, high_column, low_column};

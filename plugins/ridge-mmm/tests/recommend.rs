@@ -3,7 +3,7 @@
 //! over the same `predict`, and, on data whose true response is known, how
 //! much of the truly achievable uplift its recommendation captures.
 
-mod common;
+use crate::common;
 
 use mmm_sdk::allocate::{Problem, Settings, maximise};
 use mmm_sdk::prelude::*;

@@ -24,7 +24,7 @@
 //! which is why it sits above the 1.5x target and why its bound
 //! leaves room; the median ratio is what the old rule failed.
 
-mod common;
+use crate::common;
 
 use mmm_synth::{Dataset, SynthConfig, generate};
 use ridge_mmm::RidgeMmm;

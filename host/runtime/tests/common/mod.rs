@@ -12,13 +12,21 @@ use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use mmm_runtime::{LoadedPlugin, Runtime, RuntimeConfig};
 
-const PLUGINS: [&str; 6] = [
-    "identity",
-    "hostile",
-    "legacy-model",
+/// Every plugin the host's build script builds, not only the ones these
+/// tests load: cargo unifies features over the packages named on its command
+/// line, so building a subset into the same target dir resolves some
+/// dependencies differently (num-complex without `bytemuck`), rebuilds them
+/// and rewrites the `.wasm` files the host embeds, which then relinks the
+/// host. The same list as `host/build.rs` makes this build a no-op there.
+const PLUGINS: [&str; 8] = [
     "impute",
     "winsorize",
+    "ridge-mmm",
+    "bayes-mmm",
+    "identity",
+    "hostile",
     "adstock-bench",
+    "legacy-model",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -64,8 +72,25 @@ pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A runtime with default limits and no disk cache.
+/// Compiled components shared on disk by every test runtime (and by later
+/// runs): compiling a plugin takes seconds, loading it from disk
+/// milliseconds, and most tests are about calls rather than compiling.
+pub fn shared_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
+/// A runtime with default limits and the shared disk cache.
 pub fn runtime() -> Runtime {
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(shared_cache_dir()),
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime starts")
+}
+
+/// A runtime with default limits that compiles every component it loads
+/// (no disk cache), for the tests of compiling and caching.
+pub fn uncached_runtime() -> Runtime {
     Runtime::new(RuntimeConfig::default()).expect("runtime starts")
 }
 

@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::browser::{Browser, PATIENCE};
-use crate::data::{EXAMPLE, example_meta, upload};
-use crate::helpers::{ADMIN_EMAIL, TestApp};
+use crate::api::data::{EXAMPLE, example_meta, upload};
+use crate::api::helpers::{ADMIN_EMAIL, TestApp};
 
 #[tokio::test]
 async fn an_admin_switches_a_plugin_on_and_the_tenants_next_page_offers_it() {
@@ -23,7 +23,7 @@ async fn an_admin_switches_a_plugin_on_and_the_tenants_next_page_offers_it() {
     )
     .await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
-    crate::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
+    crate::api::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
     let Some(analyst) = Browser::open(&app, "feature-tenant").await else {
         return;
     };

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode, header};
 
-use crate::helpers::{TestApp, code};
+use crate::api::helpers::{TestApp, code};
 
 #[tokio::test]
 async fn the_console_is_served_with_a_strict_policy_and_nothing_from_elsewhere() {

@@ -8,12 +8,11 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use crate::helpers::{PASSWORD, TestApp};
+use super::webdriver::{Client, Element};
+use crate::api::helpers::{PASSWORD, TestApp};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -94,21 +93,17 @@ impl Browser {
             std::process::id(),
             uuid::Uuid::new_v4()
         ));
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
+        let capabilities = json!({
+            "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                     "--disable-gpu", "--window-size=1280,800", "--lang=en-GB",
                     format!("--user-data-dir={}", profile.display()),
                 ],
-            }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&driver)
+            },
+        });
+        let client = Client::connect(&driver, capabilities)
             .await
             .expect("a browser session");
         let shots = std::env::var_os("CARGO_TARGET_DIR")
@@ -141,15 +136,13 @@ impl Browser {
 
     pub async fn find(&self, css: &str) -> Element {
         self.client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
+            .wait_for(css, Duration::from_secs(20))
             .await
             .unwrap_or_else(|e| panic!("{}: no {css}: {e}", self.name))
     }
 
     pub async fn all(&self, css: &str) -> Vec<Element> {
-        self.client.find_all(Locator::Css(css)).await.unwrap()
+        self.client.find_all(css).await.unwrap()
     }
 
     /// Waits until the page `page` has loaded its data and drawn it.
@@ -205,7 +198,7 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        match self.client.find(Locator::Css(css)).await {
+        match self.client.find(css).await {
             Ok(element) => element.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         }

@@ -4,6 +4,7 @@
 //! it passes through under `target/console-screenshots/`.
 
 mod browser;
+mod webdriver;
 
 mod admin;
 mod assets;

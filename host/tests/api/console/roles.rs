@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::browser::{Browser, PATIENCE};
-use crate::helpers::{PASSWORD, TestApp};
+use crate::api::helpers::{PASSWORD, TestApp};
 
 #[tokio::test]
 async fn a_viewer_sees_no_upload_or_run_controls_and_the_api_refuses_them_anyway() {

@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::browser::{Browser, PATIENCE};
-use crate::data::EXAMPLE;
-use crate::helpers::TestApp;
+use crate::api::data::EXAMPLE;
+use crate::api::helpers::TestApp;
 
 /// The example with one negative spend: a file the upload refuses.
 fn broken_example() -> String {
@@ -65,7 +65,7 @@ async fn a_tenant_uploads_runs_an_analysis_reads_its_results_and_gets_a_recommen
     let app = TestApp::spawn_with_workers(1).await;
     let admin = app.admin_token().await;
     let tenant = app.tenant_with_every_role(&admin, "acme").await;
-    crate::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
+    crate::api::plugins::enable(&app, &admin, &tenant, "ridge-mmm", true).await;
     let Some(browser) = Browser::open(&app, "tenant").await else {
         return;
     };

@@ -2,7 +2,7 @@
 //! cluster started by the suite itself, one fresh database per test, the
 //! server connecting through its own non-superuser roles.
 
-mod helpers;
+pub(crate) mod helpers;
 
 mod admin;
 mod analyses;
