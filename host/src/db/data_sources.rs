@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
+use sqlx::{FromRow, Row};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -97,20 +98,34 @@ pub async fn list_latest(
 ) -> Result<(Vec<SourceRecord>, i64), sqlx::Error> {
     let latest = "select distinct on (name) * from data_sources
          where ($1::text is null or name = $1) order by name, version desc";
-    let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from ({latest}) l order by created_at desc, name limit $2 offset $3"
+    // The page and the total in one round trip: the window count is taken
+    // over every row before the limit applies.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS}, count(*) over () as total from ({latest}) l
+         order by created_at desc, name limit $2 offset $3"
     )))
     .bind(name)
     .bind(limit)
     .bind(offset)
     .fetch_all(tx.conn())
     .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select count(*) from ({latest}) l"
-    )))
-    .bind(name)
-    .fetch_one(tx.conn())
-    .await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        None if offset == 0 => 0,
+        // Past the end the page carries no count: ask for it (rare).
+        None => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "select count(*) from ({latest}) l"
+            )))
+            .bind(name)
+            .fetch_one(tx.conn())
+            .await?
+        }
+    };
+    let items = rows
+        .iter()
+        .map(SourceRecord::from_row)
+        .collect::<Result<_, _>>()?;
     Ok((items, total))
 }
 

@@ -40,20 +40,24 @@ impl Db {
     /// A transaction acting for `tenant`; pooled connections are shared
     /// between tenants, so the setting is transaction-local (`true`), never
     /// a session `SET` or a pool hook.
+    ///
+    /// `BEGIN` and the setting travel as one simple query, one round trip
+    /// where two statements took two. The tenant id is a typed `Uuid`
+    /// written out as hyphenated hex, so it cannot carry SQL of its own.
     #[tracing::instrument(skip_all, err)]
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        let mut tx = begin(&self.app, "app").await?;
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let statement = format!(
+            "begin; select set_config('app.tenant_id', '{}', true)",
+            tenant.0.hyphenated()
+        );
+        let tx = begin(&self.app, "app", Some(statement)).await?;
         Ok(TenantTx { tx, tenant })
     }
 
     /// A transaction on the platform-admin role.
     #[tracing::instrument(skip_all, err)]
     pub async fn platform_tx(&self) -> Result<PlatformTx, sqlx::Error> {
-        Ok(PlatformTx(begin(&self.platform, "platform").await?))
+        Ok(PlatformTx(begin(&self.platform, "platform", None).await?))
     }
 
     /// Closes both pools, waiting for connections in use to come back.
@@ -73,17 +77,22 @@ impl Db {
     }
 }
 
-/// Begins a transaction, counting the wait for a connection in the pool
-/// metrics: a pool too small for the load shows as waiters and acquire time
-/// long before requests time out.
+/// Begins a transaction (with `statement` as its `BEGIN` when given),
+/// counting the wait for a connection in the pool metrics: a pool too small
+/// for the load shows as waiters and acquire time long before requests time
+/// out.
 async fn begin(
     pool: &PgPool,
     label: &'static str,
+    statement: Option<String>,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     use crate::telemetry::metrics::{DB_ACQUIRE, DB_WAITING, Held};
     let started = std::time::Instant::now();
     let waiting = Held::new(metrics::gauge!(DB_WAITING, "pool" => label));
-    let tx = pool.begin().await;
+    let tx = match statement {
+        Some(statement) => pool.begin_with(sqlx::AssertSqlSafe(statement)).await,
+        None => pool.begin().await,
+    };
     drop(waiting);
     metrics::histogram!(DB_ACQUIRE, "pool" => label).record(started.elapsed().as_secs_f64());
     tx
@@ -107,6 +116,14 @@ impl TenantTx {
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+
+    /// Ends a transaction that only read. Nothing needs committing, so it is
+    /// rolled back, and that rollback travels with the check sqlx makes of
+    /// every connection returned to the pool: the request waits for no
+    /// `COMMIT` round trip. Rolling back also clears the tenant setting.
+    pub fn finish_reading(self) {
+        drop(self.tx);
     }
 }
 

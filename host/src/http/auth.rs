@@ -357,15 +357,19 @@ async fn me(State(app): State<AppState>, identity: Identity) -> Result<Json<MeRe
             features: vec![],
         }));
     };
-    let mut tx = app.db.tenant_tx(config.tenant.id).await?;
-    let user = users::fetch(&mut tx, UserId(identity.subject))
-        .await?
+    // The account cache that checked the token holds the user (it is
+    // dropped on every instance when the user's row changes).
+    let account = app
+        .tenants
+        .accounts()
+        .account(config.tenant.id, identity.subject)
+        .await
+        .map_err(ApiError::internal)?
         .ok_or_else(gone)?;
-    tx.commit().await?;
     Ok(Json(MeResponse {
-        id: user.id.0,
-        email: user.email,
-        role: user.role.into(),
+        id: identity.subject,
+        email: account.email,
+        role: account.role,
         features: config.enabled_features(),
         tenant: Some(MeTenant {
             id: config.tenant.id,

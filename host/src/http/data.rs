@@ -252,7 +252,7 @@ async fn list_sources(
     let mut tx = app.db.tenant_tx(ctx.tenant_id).await?;
     let (items, total) =
         data_sources::list_latest(&mut tx, query.name.as_deref(), limit, offset).await?;
-    tx.commit().await?;
+    tx.finish_reading();
     Ok(Json(Page {
         items,
         total,

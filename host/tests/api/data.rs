@@ -598,3 +598,49 @@ async fn the_dashboard_adds_up_the_stored_data() {
     assert!((shares - 1.0).abs() < 1e-9);
     assert!(source["kpi_change"].is_number());
 }
+
+#[tokio::test]
+async fn the_sources_list_pages_with_its_total_even_past_the_end() {
+    let (app, _admin, acme) = setup().await;
+    let token = acme.token("data_scientist");
+    for name in ["north", "south", "west"] {
+        created(
+            upload(
+                &app,
+                token,
+                EXAMPLE.as_bytes(),
+                "text/csv",
+                &example_meta(name),
+            )
+            .await,
+        )
+        .await;
+    }
+    let page = |query: &'static str| {
+        let app = &app;
+        async move {
+            let list: Value = app
+                .get(&format!("/tenant/data/sources?{query}"), token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            let names: Vec<String> = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["name"].as_str().unwrap().to_owned())
+                .collect();
+            (list["total"].as_i64().unwrap(), names)
+        }
+    };
+    // Newest first: the page and the total come from one statement.
+    assert_eq!(
+        page("limit=2").await,
+        (3, vec!["west".into(), "south".into()])
+    );
+    assert_eq!(page("limit=2&offset=2").await, (3, vec!["north".into()]));
+    // Past the end the page is empty and the total still counts them all.
+    assert_eq!(page("limit=2&offset=5").await, (3, vec![]));
+    assert_eq!(page("name=nowhere").await, (0, vec![]));
+}

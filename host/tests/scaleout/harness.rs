@@ -206,11 +206,6 @@ fn mmm(platform_url: &str, data_dir: &Path, rust_log: &str) -> Command {
     }
     cmd.env("DATABASE_URL", platform_url)
         .env("MMM_DATA_DIR", data_dir)
-        // Compiled plugins shared with the rest of the suite's processes.
-        .env(
-            "MMM_PLUGIN_CACHE_DIR",
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache"),
-        )
         .env("RUST_LOG", rust_log);
     cmd
 }
