@@ -28,6 +28,7 @@ ensure_toolchain() {
 APT_UPDATED=
 apt_install() {
     [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+    echo "Installing $* (apt-get install)..." >&2
     export DEBIAN_FRONTEND=noninteractive
     if [ -z "$APT_UPDATED" ]; then
         apt-get update -qq
@@ -57,7 +58,6 @@ ensure_postgres() {
     if postgres_bin_dir >/dev/null; then
         return 0
     fi
-    echo "Installing the PostgreSQL server binaries (apt-get install postgresql)..." >&2
     apt_install postgresql
     postgres_bin_dir >/dev/null && return 0
     echo "PostgreSQL server binaries (initdb, pg_ctl) are needed: install them, e.g." >&2
@@ -82,7 +82,6 @@ ensure_api_fuzz_tools() {
         return 0
     fi
     if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-        echo "Installing Python's venv module (apt-get install python3-venv)..." >&2
         apt_install python3 python3-venv
         if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
             echo "Python 3 with its venv module is needed for the API contract test:" >&2
@@ -107,7 +106,6 @@ ensure_console_assets() {
         return 0
     fi
     if ! command -v npm >/dev/null 2>&1; then
-        echo "Installing Node.js and npm for the console's chart library (apt-get install npm)..." >&2
         apt_install nodejs npm
         if ! command -v npm >/dev/null 2>&1; then
             echo "npm is needed to fetch the console's chart library: install Node.js (https://nodejs.org)" >&2
@@ -125,7 +123,6 @@ ensure_browser() {
     # skip with a message; once installed, MMM_REQUIRE_BROWSER makes a
     # missing browser a failure rather than a skip.
     if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-        echo "Installing Chromium and ChromeDriver for the browser tests (apt-get install chromium chromium-driver)..." >&2
         apt_install chromium chromium-driver fonts-dejavu-core
     fi
     if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then

@@ -61,6 +61,21 @@ async fn upload_raw(
         .unwrap()
 }
 
+/// Uploads the example CSV under `name` and returns the stored source.
+async fn upload_example(app: &TestApp, token: &str, name: &str) -> Value {
+    created(
+        upload(
+            app,
+            token,
+            EXAMPLE.as_bytes(),
+            "text/csv",
+            &example_meta(name),
+        )
+        .await,
+    )
+    .await
+}
+
 async fn created(response: reqwest::Response) -> Value {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
@@ -145,17 +160,7 @@ async fn each_format_reads_back_identical_to_the_last_bit() {
     let token = acme.token("data_scientist");
     let expected = example_numbers();
 
-    let csv = created(
-        upload(
-            &app,
-            token,
-            EXAMPLE.as_bytes(),
-            "text/csv",
-            &example_meta("csv"),
-        )
-        .await,
-    )
-    .await;
+    let csv = upload_example(&app, token, "csv").await;
     assert_eq!(
         (csv["version"].as_i64(), csv["rows"].as_i64()),
         (Some(1), Some(156))
@@ -409,17 +414,7 @@ async fn uploads_under_one_name_are_versions_and_stay_inside_their_tenant() {
     let (app, admin, acme) = setup().await;
     let other = app.tenant_with_every_role(&admin, "other").await;
     let token = acme.token("data_scientist");
-    let first = created(
-        upload(
-            &app,
-            token,
-            EXAMPLE.as_bytes(),
-            "text/csv",
-            &example_meta("sales"),
-        )
-        .await,
-    )
-    .await;
+    let first = upload_example(&app, token, "sales").await;
     let changed = EXAMPLE.replacen("6979.98", "6979.99", 1);
     let second = created(
         upload(
@@ -486,17 +481,7 @@ async fn uploads_under_one_name_are_versions_and_stay_inside_their_tenant() {
             .await;
         assert_eq!(delete.status(), StatusCode::NOT_FOUND);
     }
-    let own = created(
-        upload(
-            &app,
-            intruder,
-            EXAMPLE.as_bytes(),
-            "text/csv",
-            &example_meta("sales"),
-        )
-        .await,
-    )
-    .await;
+    let own = upload_example(&app, intruder, "sales").await;
     assert_eq!(own["version"], 1, "names and versions are per tenant");
     let pool = connect_as(&app.database, "mmm_app").await;
     let leaked: i64 = sqlx::query_scalar("select count(*) from data_sources")
@@ -548,17 +533,7 @@ async fn uploads_under_one_name_are_versions_and_stay_inside_their_tenant() {
 async fn the_dashboard_adds_up_the_stored_data() {
     let (app, _, acme) = setup().await;
     let token = acme.token("data_scientist");
-    created(
-        upload(
-            &app,
-            token,
-            EXAMPLE.as_bytes(),
-            "text/csv",
-            &example_meta("sales"),
-        )
-        .await,
-    )
-    .await;
+    upload_example(&app, token, "sales").await;
     let metrics: Value = app
         .get("/tenant/dashboard/metrics", acme.token("viewer"))
         .await
@@ -604,17 +579,7 @@ async fn the_sources_list_pages_with_its_total_even_past_the_end() {
     let (app, _admin, acme) = setup().await;
     let token = acme.token("data_scientist");
     for name in ["north", "south", "west"] {
-        created(
-            upload(
-                &app,
-                token,
-                EXAMPLE.as_bytes(),
-                "text/csv",
-                &example_meta(name),
-            )
-            .await,
-        )
-        .await;
+        upload_example(&app, token, name).await;
     }
     let page = |query: &'static str| {
         let app = &app;
