@@ -1,8 +1,10 @@
 //! Synthetic weekly marketing data with known ground truth.
 //!
 //! [`generate`] draws spend for each channel, pushes it through a known
-//! geometric adstock and Hill saturation, adds a baseline (intercept, linear
-//! trend, yearly seasonality, two controls) and Gaussian noise, and records
+//! adstock and saturation (by default the models' own geometric adstock and
+//! Hill curve; [`AdstockFamily`] and [`SaturationFamily`] pick others), adds
+//! a baseline (intercept, linear trend, yearly seasonality, two controls,
+//! optionally a level shift no linear trend can follow) and Gaussian noise, and records
 //! the true contribution, ROI and marginal ROI of every channel in a
 //! [`Truth`]. Everything follows from [`SynthConfig::seed`]: the same config
 //! gives bit-identical data on every platform.
@@ -18,6 +20,9 @@
 //! [`SynthConfig::draw_media_share`] draws the media share per dataset;
 //! [`SynthConfig::wide_spread`] is the preset with both widened (ROIs
 //! 0.4-4, media 30-50% of the KPI). The defaults give the data they always did.
+//! [`suite`] is the benchmark: presets that reach beyond the models'
+//! assumptions (other adstock and saturation families, correlated and
+//! always-on channels, 2-15% noise, 104-260 weeks, 3-12 channels).
 //!
 //! ```
 //! let data = mmm_synth::generate(&mmm_synth::SynthConfig { seed: 7, ..Default::default() });
@@ -34,15 +39,16 @@ mod media;
 mod optimum;
 mod output;
 mod rng;
+pub mod suite;
 mod truth;
 
 use chrono::{Datelike, NaiveDate};
 
+pub use media::{Adstock, KERNEL_LAGS, Saturation};
 pub use optimum::{OptimumError, TrueOptimum};
 pub use output::Roles;
-pub use truth::{BaselineTruth, ChannelTruth, Truth};
+pub use truth::{BaselineTruth, ChannelTruth, Truth, shift_shape};
 
-use media::Response;
 use rng::Rng;
 
 /// Channel names, in column order; more channels are named `channel_6`, ...
@@ -75,6 +81,51 @@ pub struct SynthConfig {
     pub always_on: usize,
     /// First period (weeks start on this weekday).
     pub start: NaiveDate,
+    /// Family of the channels' true adstock.
+    pub adstock: AdstockFamily,
+    /// Family of the channels' true saturation.
+    pub saturation: SaturationFamily,
+    /// Correlation of the channels' week-to-week spend variation (a common
+    /// factor, as when every channel follows one marketing calendar): 0
+    /// independent, towards 1 moving together, which is what makes
+    /// channels hard to tell apart.
+    pub correlation: f64,
+    /// Amplitude of the yearly seasonality, as a multiple of the default (~8%).
+    pub seasonality: f64,
+    /// A lasting level shift of the baseline, as a share of its level,
+    /// phased in over ~10 weeks around 60% of the history: a change of
+    /// demand no linear trend can follow. 0 for none.
+    pub level_shift: f64,
+}
+
+/// Which adstock the channels' true responses use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdstockFamily {
+    /// Geometric, `theta` in 0.1-0.7 (the models' own).
+    #[default]
+    Geometric,
+    /// Weibull survival kernel, shape 0.5-3, scale 1-6 weeks.
+    Weibull,
+    /// Delayed kernel peaking 1-4 weeks after the spend.
+    Delayed,
+    /// Channels take geometric, Weibull and delayed in turn.
+    Mixed,
+}
+
+/// Which saturation the channels' true responses use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SaturationFamily {
+    /// Hill, `alpha` 1-3, inflexion at 0.3-0.8 of the adstocked range (the models' own).
+    #[default]
+    Hill,
+    /// PyMC-Marketing's logistic, half-way (u = 1.1) at 0.55-2.2x the mean positive adstock.
+    Logistic,
+    /// Michaelis–Menten, half saturation at 0.2-2x the adstocked maximum.
+    MichaelisMenten,
+    /// Channels take logistic, Michaelis–Menten and Hill in turn.
+    Mixed,
 }
 
 impl Default for SynthConfig {
@@ -89,6 +140,11 @@ impl Default for SynthConfig {
             roi_range: (0.5, 4.0),
             always_on: 0,
             start: NaiveDate::from_ymd_opt(2022, 1, 3).expect("a valid date"),
+            adstock: AdstockFamily::Geometric,
+            saturation: SaturationFamily::Hill,
+            correlation: 0.0,
+            seasonality: 1.0,
+            level_shift: 0.0,
         }
     }
 }
@@ -96,6 +152,9 @@ impl Default for SynthConfig {
 /// Streams the per-dataset config draws ([`SynthConfig::draw_media_share`])
 /// apart from the data's own, so drawing them changes no data draw.
 const CONFIG_STREAM: u64 = 0x6d65_6469_615f_7368;
+/// Streams the common spend factor of correlated channels apart from the
+/// data's own draws, so `correlation: 0` leaves every draw of a seed as it was.
+const COMMON_STREAM: u64 = 0x636f_6d6d_6f6e_5f66;
 
 impl SynthConfig {
     /// The "wide spread" preset (issue #12): true ROIs uniform in 0.4-4.0
@@ -170,16 +229,25 @@ pub fn generate(config: &SynthConfig) -> Dataset {
     let dates: Vec<NaiveDate> = (0..n)
         .map(|t| config.start + chrono::Days::new(7 * t as u64))
         .collect();
+    assert!(
+        (0.0..1.0).contains(&config.correlation),
+        "need 0 <= correlation < 1"
+    );
+    let common = (config.correlation > 0.0).then(|| {
+        let mut common = Rng::new(config.seed ^ COMMON_STREAM);
+        (0..n).map(|_| common.normal()).collect::<Vec<_>>()
+    });
     let media: Vec<(String, Vec<f64>)> = (0..config.channels)
         .map(|c| {
             let flighted = c + config.always_on < config.channels;
-            (channel_name(c), draw_spend(&mut rng, n, flighted))
+            let spend = draw_spend(&mut rng, n, flighted, common.as_deref(), config.correlation);
+            (channel_name(c), spend)
         })
         .collect();
-    let (contributions, mut channels) = media_truth(&mut rng, &media, config.roi_range);
+    let (contributions, mut channels) = media_truth(&mut rng, &media, config);
     let media_total: f64 = channels.iter().map(|c| c.contribution).sum();
     let level = media_total / n as f64 * (1.0 - config.media_share) / config.media_share;
-    let (baseline_truth, controls, baseline) = draw_baseline(&mut rng, &dates, level);
+    let (baseline_truth, controls, baseline) = draw_baseline(&mut rng, &dates, level, config);
     let clean: Vec<f64> = (0..n)
         .map(|t| baseline[t] + contributions.iter().map(|c| c[t]).sum::<f64>())
         .collect();
@@ -216,21 +284,33 @@ fn channel_name(c: usize) -> String {
         .map_or_else(|| format!("channel_{}", c + 1), |s| (*s).to_owned())
 }
 
-/// Weekly spend: a channel level, log-normal week-to-week variation and,
-/// when `flighted`, runs of dark weeks. Rounded to cents.
-fn draw_spend(rng: &mut Rng, n: usize, flighted: bool) -> Vec<f64> {
+/// Weekly spend: a channel level, log-normal week-to-week variation (with
+/// `correlation` of its variance from the `common` factor) and, when
+/// `flighted`, runs of dark weeks. Rounded to cents.
+fn draw_spend(
+    rng: &mut Rng,
+    n: usize,
+    flighted: bool,
+    common: Option<&[f64]>,
+    correlation: f64,
+) -> Vec<f64> {
     let level = rng.range(2_000.0, 20_000.0);
     let dark_probability = if flighted { rng.range(0.05, 0.25) } else { 0.0 };
     let mut dark = false;
     (0..n)
-        .map(|_| {
+        .map(|t| {
             // Flighting as a two-state chain: dark runs last ~3 weeks.
             dark = if dark {
                 rng.bernoulli(0.65)
             } else {
                 rng.bernoulli(dark_probability)
             };
-            let variation = (0.45 * rng.normal() - 0.1).exp();
+            let own = rng.normal();
+            let z = match common {
+                Some(common) => (1.0 - correlation).sqrt() * own + correlation.sqrt() * common[t],
+                None => own,
+            };
+            let variation = (0.45 * z - 0.1).exp();
             if dark {
                 0.0
             } else {
@@ -245,34 +325,38 @@ fn draw_spend(rng: &mut Rng, n: usize, flighted: bool) -> Vec<f64> {
 fn media_truth(
     rng: &mut Rng,
     media: &[(String, Vec<f64>)],
-    (roi_low, roi_high): (f64, f64),
+    config: &SynthConfig,
 ) -> (Vec<Vec<f64>>, Vec<ChannelTruth>) {
+    let (roi_low, roi_high) = config.roi_range;
     let mut contributions = Vec::with_capacity(media.len());
     let mut channels = Vec::with_capacity(media.len());
-    for (name, spend) in media {
-        let response = Response {
-            theta: rng.range(0.1, 0.7),
-            alpha: rng.range(1.0, 3.0),
-            gamma: rng.range(0.3, 0.8),
-        };
+    for (c, (name, spend)) in media.iter().enumerate() {
+        // Draw order for the defaults (theta, alpha, gamma, ROI) is the
+        // one the generator always had: their data stay bit-identical.
+        let adstock = draw_adstock(rng, config.adstock, c);
+        let shape = draw_saturation(rng, config.saturation, c);
         let roi = rng.range(roi_low, roi_high);
-        let applied = response.apply(spend);
+        let adstocked = adstock.apply(spend);
+        let saturation = shape.resolve(&adstocked);
+        let applied = media::apply(&adstock, &saturation, spend);
         let spend_total: f64 = spend.iter().sum();
         let saturated_total: f64 = applied.saturated.iter().sum();
         let coefficient = roi * spend_total / saturated_total;
         let contribution: Vec<f64> = applied.saturated.iter().map(|h| coefficient * h).collect();
-        let curvature: f64 = applied.saturated.iter().map(|h| h * (1.0 - h)).sum();
+        let elasticity: f64 = applied
+            .adstocked
+            .iter()
+            .map(|&a| saturation.elasticity(a))
+            .sum();
         let adstocked_total: f64 = applied.adstocked.iter().sum();
         channels.push(ChannelTruth {
             name: name.clone(),
             spend: spend_total,
             contribution: contribution.iter().sum(),
             roi: contribution.iter().sum::<f64>() / spend_total,
-            mroi: coefficient * response.alpha * curvature / spend_total,
-            theta: response.theta,
-            alpha: response.alpha,
-            gamma: response.gamma,
-            inflexion: applied.inflexion,
+            mroi: coefficient * elasticity / spend_total,
+            adstock,
+            saturation,
             coefficient,
             carryover_share: (adstocked_total - spend_total) / adstocked_total,
             effect_share: 0.0,
@@ -283,22 +367,101 @@ fn media_truth(
     (contributions, channels)
 }
 
+/// Channel `c`'s adstock from `family`.
+fn draw_adstock(rng: &mut Rng, family: AdstockFamily, c: usize) -> Adstock {
+    let family = match family {
+        AdstockFamily::Mixed => [
+            AdstockFamily::Geometric,
+            AdstockFamily::Weibull,
+            AdstockFamily::Delayed,
+        ][c % 3],
+        other => other,
+    };
+    match family {
+        AdstockFamily::Weibull => Adstock::Weibull {
+            shape: rng.range(0.5, 3.0),
+            scale: rng.range(1.0, 6.0),
+        },
+        AdstockFamily::Delayed => Adstock::Delayed {
+            theta: rng.range(0.3, 0.8),
+            peak: rng.range(1.0, 4.0),
+        },
+        AdstockFamily::Geometric | AdstockFamily::Mixed => Adstock::Geometric {
+            theta: rng.range(0.1, 0.7),
+        },
+    }
+}
+
+/// A saturation's shape as drawn, before the history's adstock sets its scale.
+enum Shape {
+    Hill { alpha: f64, gamma: f64 },
+    Logistic { at_mean: f64 },
+    MichaelisMenten { of_max: f64 },
+}
+
+impl Shape {
+    fn resolve(&self, adstocked: &[f64]) -> Saturation {
+        let (min, max) = media::range(adstocked);
+        match *self {
+            Self::Hill { alpha, gamma } => Saturation::Hill {
+                alpha,
+                gamma,
+                inflexion: (1.0 - gamma) * min + gamma * max,
+            },
+            Self::Logistic { at_mean } => {
+                let positive: Vec<f64> = adstocked.iter().copied().filter(|&a| a > 0.0).collect();
+                let mean = positive.iter().sum::<f64>() / positive.len().max(1) as f64;
+                Saturation::Logistic {
+                    scale: mean * at_mean,
+                }
+            }
+            Self::MichaelisMenten { of_max } => Saturation::MichaelisMenten { half: max * of_max },
+        }
+    }
+}
+
+/// Channel `c`'s saturation shape from `family`.
+fn draw_saturation(rng: &mut Rng, family: SaturationFamily, c: usize) -> Shape {
+    let family = match family {
+        SaturationFamily::Mixed => [
+            SaturationFamily::Logistic,
+            SaturationFamily::MichaelisMenten,
+            SaturationFamily::Hill,
+        ][c % 3],
+        other => other,
+    };
+    match family {
+        SaturationFamily::Logistic => Shape::Logistic {
+            at_mean: rng.range(0.5, 2.0),
+        },
+        SaturationFamily::MichaelisMenten => Shape::MichaelisMenten {
+            of_max: rng.range(0.2, 2.0),
+        },
+        SaturationFamily::Hill | SaturationFamily::Mixed => Shape::Hill {
+            alpha: rng.range(1.0, 3.0),
+            gamma: rng.range(0.3, 0.8),
+        },
+    }
+}
+
 /// Named series, `(column, values)`.
 type Columns = Vec<(String, Vec<f64>)>;
 
 /// The baseline around `level`: a trend of -10%..+20% over the series,
-/// yearly seasonality of up to ~10%, a price index (AR(1) around 1, elastic)
-/// and a promo flag (~10% of weeks, +5%).
+/// yearly seasonality of up to ~10% (times `config.seasonality`), the
+/// configured level shift, a price index (AR(1) around 1, elastic) and a
+/// promo flag (~10% of weeks, +5%).
 fn draw_baseline(
     rng: &mut Rng,
     dates: &[NaiveDate],
     level: f64,
+    config: &SynthConfig,
 ) -> (BaselineTruth, Columns, Vec<f64>) {
     let n = dates.len();
     let trend_per_week = level * rng.range(-0.1, 0.2) / n as f64;
     let fourier: Vec<(f64, f64)> = (1..=FOURIER_ORDER)
         .map(|k| {
-            let amplitude = level * 0.08 / k as f64;
+            let amplitude = level * 0.08 * config.seasonality / k as f64;
             (
                 amplitude * rng.range(-1.0, 1.0),
                 amplitude * rng.range(-1.0, 1.0),
@@ -318,18 +481,25 @@ fn draw_baseline(
     let promo_coef = level * rng.range(0.03, 0.08);
     // The price effect is centred on the index's nominal 1 so `level` stays the typical baseline.
     let intercept = level - price_coef;
+    let level_shift = level * config.level_shift;
     let baseline = (0..n)
         .map(|t| {
-            intercept
+            let base = intercept
                 + trend_per_week * t as f64
                 + seasonality(&fourier, dates[t])
                 + price_coef * price[t]
-                + promo_coef * promo[t]
+                + promo_coef * promo[t];
+            if level_shift == 0.0 {
+                base
+            } else {
+                base + level_shift * truth::shift_shape(t, n)
+            }
         })
         .collect();
     let truth = BaselineTruth {
         intercept,
         trend_per_week,
+        level_shift,
         fourier,
         controls: vec![
             ("price".to_owned(), price_coef),
@@ -378,7 +548,10 @@ mod tests {
             let spend: f64 = data.media[c].1.iter().sum();
             let contribution: f64 = data.contributions[c].iter().sum();
             assert!((truth.roi - contribution / spend).abs() < 1e-9 * truth.roi);
-            assert!(truth.mroi > 0.0 && truth.mroi < truth.roi * truth.alpha);
+            let Saturation::Hill { alpha, .. } = truth.saturation else {
+                panic!("the defaults are Hill curves");
+            };
+            assert!(truth.mroi > 0.0 && truth.mroi < truth.roi * alpha);
             assert!(data.media[c].1.iter().all(|&s| s >= 0.0));
         }
         let share = data.truth.media_share;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::media::adstock;
+use crate::media::Saturation;
 use crate::{ChannelTruth, Dataset};
 
 /// Refinement zooms in by this factor per level.
@@ -242,16 +242,15 @@ impl Dataset {
 /// its total spend, spread over the weeks like its historical spend.
 ///
 /// Adstock is linear, so spend `T p_t` adstocks to `T A_t` with `A` the
-/// adstocked pattern, and the Hill term is `T^alpha A_t^alpha / (T^alpha
-/// A_t^alpha + k^alpha)`: one `powf` per evaluation instead of two per week,
-/// which is what keeps the grid search fast.
+/// adstocked pattern. For a Hill curve the term is `T^alpha A_t^alpha /
+/// (T^alpha A_t^alpha + k^alpha)`: one `powf` per evaluation instead of two
+/// per week, which is what keeps the grid search fast; other curves are
+/// evaluated week by week.
 struct Curve {
     coefficient: f64,
-    alpha: f64,
-    /// `A_t^alpha` for the weeks with positive adstock (the others add 0).
+    saturation: Saturation,
+    /// For Hill, `A_t^alpha`; otherwise `A_t`; only weeks with positive adstock (the others add 0).
     weights: Vec<f64>,
-    /// `inflexion^alpha`.
-    k_alpha: f64,
 }
 
 impl Curve {
@@ -262,32 +261,41 @@ impl Curve {
         } else {
             vec![1.0 / history.len() as f64; history.len()]
         };
+        let positive = truth
+            .adstock
+            .apply(&pattern)
+            .into_iter()
+            .filter(|&a| a > 0.0);
         Self {
             coefficient: truth.coefficient,
-            alpha: truth.alpha,
-            weights: adstock(truth.theta, &pattern)
-                .into_iter()
-                .filter(|&a| a > 0.0)
-                .map(|a| a.powf(truth.alpha))
-                .collect(),
-            k_alpha: truth.inflexion.powf(truth.alpha),
+            saturation: truth.saturation,
+            weights: match truth.saturation {
+                Saturation::Hill { alpha, .. } => positive.map(|a| a.powf(alpha)).collect(),
+                _ => positive.collect(),
+            },
         }
     }
 
     fn at(&self, total: f64) -> f64 {
-        // Zero or negative spend adstocks to <= 0, where the Hill curve is 0.
+        // Zero or negative spend adstocks to <= 0, where every curve is 0.
         if total <= 0.0 {
             return 0.0;
         }
-        let scale = total.powf(self.alpha);
-        let saturated: f64 = self
-            .weights
-            .iter()
-            .map(|w| {
-                let s = scale * w;
-                s / (s + self.k_alpha)
-            })
-            .sum();
+        let saturated: f64 = match self.saturation {
+            Saturation::Hill {
+                alpha, inflexion, ..
+            } => {
+                let (scale, k_alpha) = (total.powf(alpha), inflexion.powf(alpha));
+                self.weights
+                    .iter()
+                    .map(|w| {
+                        let s = scale * w;
+                        s / (s + k_alpha)
+                    })
+                    .sum()
+            }
+            other => self.weights.iter().map(|w| other.at(total * w)).sum(),
+        };
         self.coefficient * saturated
     }
 }
@@ -534,10 +542,19 @@ mod tests {
             let more: f64 = response.iter().sum();
             assert!(more > 1.01 * truth.contribution, "{c}");
             let mut adstock = 0.0;
+            let (
+                crate::Adstock::Geometric { theta },
+                Saturation::Hill {
+                    alpha, inflexion, ..
+                },
+            ) = (truth.adstock, truth.saturation)
+            else {
+                panic!("the defaults are geometric and Hill");
+            };
             for (t, x) in doubled.iter().enumerate() {
-                adstock = x + truth.theta * adstock;
+                adstock = x + theta * adstock;
                 let hill = if adstock > 0.0 {
-                    1.0 / (1.0 + (truth.inflexion / adstock).powf(truth.alpha))
+                    1.0 / (1.0 + (inflexion / adstock).powf(alpha))
                 } else {
                     0.0
                 };

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::media::{adstock, hill};
+use crate::media::{Adstock, Saturation};
 
 /// Everything that generated a dataset, and what it implies per channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +26,7 @@ pub struct Truth {
 }
 
 /// The baseline's generating parameters: `intercept + trend * t +
+/// level_shift * shift_shape(t) +
 /// sum_k (sin_k sin(2 pi k d / 365.25) + cos_k cos(...)) + sum_c coef_c x_c`,
 /// with `t` the week index from 0 and `d` days since 1970-01-01.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,6 +35,9 @@ pub struct BaselineTruth {
     pub intercept: f64,
     /// KPI change per week.
     pub trend_per_week: f64,
+    /// Size of the lasting level shift (KPI per week once phased in; see
+    /// [`shift_shape`]), 0 for none.
+    pub level_shift: f64,
     /// Yearly Fourier coefficients `(sin_k, cos_k)` for `k = 1, 2, ...`.
     pub fourier: Vec<(f64, f64)>,
     /// Control coefficients, `(column, coefficient)`.
@@ -52,16 +56,13 @@ pub struct ChannelTruth {
     /// `contribution / spend`.
     pub roi: f64,
     /// Extra KPI per extra unit of spend when every period's spend grows by
-    /// the same small fraction: `coefficient * alpha * sum_t h_t (1 - h_t) / spend`.
+    /// the same small fraction: `coefficient * sum_t a_t h'(a_t) / spend`
+    /// (for Hill, `a h'(a) = alpha h (1 - h)`).
     pub mroi: f64,
-    /// Geometric adstock decay (Robyn's recursive form).
-    pub theta: f64,
-    /// Hill shape.
-    pub alpha: f64,
-    /// Hill inflexion as Robyn's `gamma` over the adstocked range of all periods.
-    pub gamma: f64,
-    /// The same inflexion in adstocked-spend units.
-    pub inflexion: f64,
+    /// How the channel's spend carries over.
+    pub adstock: Adstock,
+    /// How its adstocked spend saturates.
+    pub saturation: Saturation,
     /// KPI per unit of saturated response (the response's ceiling per period).
     pub coefficient: f64,
     /// Share of the adstocked total carried over from earlier periods.
@@ -74,19 +75,27 @@ pub struct ChannelTruth {
 
 impl ChannelTruth {
     /// The channel's true contribution per period to `spend`, carryover
-    /// starting at zero: `coefficient * hill(adstock(spend))` with this
-    /// truth's `theta`, `alpha` and absolute `inflexion`.
+    /// starting at zero: `coefficient * saturation(adstock(spend))`.
     ///
-    /// The inflexion stays the one the generated history set. Generation
-    /// derives it from the history's adstocked range (Robyn's `gamma`), but
+    /// The saturation's scale (Hill's inflexion, the logistic's scale,
+    /// Michaelis–Menten's half point) stays the one the generated history
+    /// set. Generation derives it from the history's adstocked range, but
     /// that range is a property of the data, not of the channel: deriving it
     /// afresh from other spend would move the curve with every scenario.
     /// On the generated history this reproduces `Dataset::contributions`
     /// bit for bit.
     pub fn response(&self, spend: &[f64]) -> Vec<f64> {
-        adstock(self.theta, spend)
+        self.adstock
+            .apply(spend)
             .into_iter()
-            .map(|a| self.coefficient * hill(a, self.alpha, self.inflexion))
+            .map(|a| self.coefficient * self.saturation.at(a))
             .collect()
     }
+}
+
+/// How the level shift phases in at period `t` of `n`: a logistic step
+/// from 0 to 1 centred at 60% of the history, ~10 weeks from 10% to 90%.
+pub fn shift_shape(t: usize, n: usize) -> f64 {
+    let centre = 0.6 * n as f64;
+    1.0 / (1.0 + (-(t as f64 - centre) / 2.5).exp())
 }

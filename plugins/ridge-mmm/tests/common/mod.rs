@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use mmm_sdk::prelude::*;
-use mmm_synth::{Dataset, SynthConfig, generate};
+use mmm_synth::{Adstock, Dataset, Saturation, SynthConfig, generate};
 use ridge_mmm::oracle::TrueTransform;
 
 /// The synthetic dataset for `seed`: the defaults, or with `PRESET=wide`
@@ -47,16 +47,22 @@ pub fn roles(data: &Dataset) -> Roles {
     }
 }
 
-/// The true transforms, for [`ridge_mmm::oracle::oracle`].
+/// The true transforms, for [`ridge_mmm::oracle::oracle`] (geometric
+/// adstock and Hill saturation, the mmm-synth defaults, only).
 pub fn true_transforms(data: &Dataset) -> Vec<TrueTransform> {
     data.truth
         .channels
         .iter()
-        .map(|c| TrueTransform {
-            channel: c.name.clone(),
-            theta: c.theta,
-            alpha: c.alpha,
-            gamma: c.gamma,
+        .map(|c| match (c.adstock, c.saturation) {
+            (Adstock::Geometric { theta }, Saturation::Hill { alpha, gamma, .. }) => {
+                TrueTransform {
+                    channel: c.name.clone(),
+                    theta,
+                    alpha,
+                    gamma,
+                }
+            }
+            other => panic!("the ridge oracle takes geometric + Hill, not {other:?}"),
         })
         .collect()
 }
