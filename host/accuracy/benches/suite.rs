@@ -32,11 +32,17 @@ struct Job {
 /// What one job found.
 struct Found {
     job: Job,
+    /// True ROI per channel.
+    truth: Vec<f64>,
     model: Score,
     oracle: Score,
     /// Channels that never go dark.
     always_on: Vec<bool>,
     test_r2: Option<f64>,
+    /// The model's `health.test_rmse_ratio`, when it reports one.
+    health_ratio: Option<f64>,
+    /// Whether the model said its fit is not trustworthy.
+    untrustworthy: bool,
     seconds: f64,
     warned: bool,
 }
@@ -128,16 +134,32 @@ fn fit(job: Job, params: &str) -> Found {
     };
     let always_on = data.media.iter().map(|(_, s)| !s.contains(&0.0)).collect();
     let oracle = Score::new(&data, &oracle(&data), &[]);
+    let truth: Vec<f64> = data.truth.channels.iter().map(|c| c.roi).collect();
     match run(job.model, &data, params, &experiments) {
-        Ok(outcome) => Found {
-            job,
-            model: Score::new(&data, &outcome.rois, &outcome.intervals),
-            oracle,
-            always_on,
-            test_r2: outcome.test_r2,
-            seconds: outcome.seconds,
-            warned: !outcome.warnings.is_empty(),
-        },
+        Ok(outcome) => {
+            if env("WARNINGS").is_some() && !outcome.warnings.is_empty() {
+                eprintln!(
+                    "\n{} {} seed {}: {:?} {}",
+                    job.model.name(),
+                    job.preset.name,
+                    job.seed,
+                    outcome.warnings,
+                    outcome.summary["sampler"]
+                );
+            }
+            Found {
+                job,
+                truth,
+                model: Score::new(&data, &outcome.rois, &outcome.intervals),
+                oracle,
+                always_on,
+                test_r2: outcome.test_r2,
+                health_ratio: outcome.summary["health"]["test_rmse_ratio"].as_f64(),
+                untrustworthy: outcome.trustworthy == Some(false),
+                seconds: outcome.seconds,
+                warned: !outcome.warnings.is_empty(),
+            }
+        }
         Err(error) => {
             eprintln!(
                 "\n{} {} seed {}: {error}",
@@ -148,13 +170,17 @@ fn fit(job: Job, params: &str) -> Found {
             let n = data.media.len();
             Found {
                 job,
+                truth,
                 model: Score {
                     errors: vec![f64::NAN; n],
                     covered: vec![false; n],
+                    rois: vec![f64::NAN; n],
                 },
                 oracle,
                 always_on,
                 test_r2: None,
+                health_ratio: None,
+                untrustworthy: true,
                 seconds: f64::NAN,
                 warned: true,
             }
@@ -253,6 +279,7 @@ fn print_table(
                     channels += n as f64;
                 }
                 let warned = of.iter().filter(|f| f.warned).count();
+                let flagged = of.iter().filter(|f| f.untrustworthy).count();
                 println!(
                     "| {}{label} | {:.3} | {:.3} | {:.2} | {:.0}% | {} | {:.2} |{}",
                     preset.name,
@@ -262,15 +289,32 @@ fn print_table(
                     100.0 * r.coverage,
                     r.test_r2.map_or("-".to_owned(), |v| format!("{v:.2}")),
                     r.seconds,
-                    if warned > 0 {
-                        format!(" {warned}/{} warned", r.fits)
-                    } else {
-                        String::new()
+                    match (warned, flagged) {
+                        (0, _) => String::new(),
+                        (w, 0) => format!(" {w}/{} warned", r.fits),
+                        (w, f) => format!(" {w}/{} warned, {f} untrustworthy", r.fits),
                     },
                 );
             }
         }
         let worst = ratios.iter().max_by(|a, b| a.1.total_cmp(b.1));
+        let of_model = |flag: bool| {
+            let errors: Vec<f64> = found
+                .iter()
+                .filter(|f| f.job.model == model && !f.job.lifts && f.untrustworthy == flag)
+                .map(|f| f.model.mean_error() / f.oracle.mean_error())
+                .collect();
+            (errors.len(), median(errors))
+        };
+        let ((flagged, flagged_ratio), (trusted, trusted_ratio)) =
+            (of_model(true), of_model(false));
+        if flagged > 0 {
+            println!(
+                "\nFits the model flagged untrustworthy: {flagged}, median model/oracle {:.2}; the other {trusted}: {:.2}",
+                flagged_ratio.unwrap_or(f64::NAN),
+                trusted_ratio.unwrap_or(f64::NAN)
+            );
+        }
         println!(
             "\n{}: mean model/oracle {:.2}, worst {:.2} ({}), presets within 1.5x: {}/{}, 90% intervals hold the truth for {:.0}% of channels",
             model.name(),
@@ -288,23 +332,27 @@ fn write_detail(path: &str, found: &[Found]) {
     let mut out = std::fs::File::create(path).expect("DETAIL file");
     writeln!(
         out,
-        "model,preset,seed,lifts,channel,always_on,error,oracle_error,covered,test_r2,seconds"
+        "model,preset,seed,lifts,channel,always_on,true_roi,roi,oracle_roi,error,oracle_error,covered,test_r2,health_ratio,seconds"
     )
     .unwrap();
     for f in found {
         for c in 0..f.model.errors.len() {
             writeln!(
                 out,
-                "{},{},{},{},{c},{},{},{},{},{},{}",
+                "{},{},{},{},{c},{},{},{},{},{},{},{},{},{},{}",
                 f.job.model.name(),
                 f.job.preset.name,
                 f.job.seed,
                 f.job.lifts,
                 f.always_on[c],
+                f.truth[c],
+                f.model.rois[c],
+                f.oracle.rois[c],
                 f.model.errors[c],
                 f.oracle.errors[c],
                 f.model.covered[c],
                 f.test_r2.map_or(String::new(), |v| v.to_string()),
+                f.health_ratio.map_or(String::new(), |v| v.to_string()),
                 f.seconds,
             )
             .unwrap();

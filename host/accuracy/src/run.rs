@@ -43,6 +43,8 @@ pub struct Outcome {
     pub intervals: Vec<[f64; 2]>,
     /// R² on the model's own test window, when it reports one.
     pub test_r2: Option<f64>,
+    /// The model's own verdict on its fit (`health.trustworthy`), when it gives one.
+    pub trustworthy: Option<bool>,
     /// The summary's warnings.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the fit.
@@ -110,6 +112,7 @@ pub fn run(
             .map(|c| [number(&c["roi_interval"][0]), number(&c["roi_interval"][1])])
             .collect(),
         test_r2: summary["metrics"]["test"]["r2"].as_f64(),
+        trustworthy: summary["health"]["trustworthy"].as_bool(),
         warnings: summary["warnings"]
             .as_array()
             .map(|w| {

@@ -10,6 +10,8 @@ pub struct Score {
     pub errors: Vec<f64>,
     /// Whether each channel's interval holds the true ROI (empty for the oracle).
     pub covered: Vec<bool>,
+    /// The ROIs scored.
+    pub rois: Vec<f64>,
 }
 
 impl Score {
@@ -27,6 +29,7 @@ impl Score {
                 .zip(truth)
                 .map(|([low, high], t)| *low <= t.roi && t.roi <= *high)
                 .collect(),
+            rois: rois.to_vec(),
         }
     }
 
@@ -52,6 +55,7 @@ impl Score {
         };
         Self {
             errors: pick(&self.errors),
+            rois: pick(&self.rois),
             covered: self
                 .covered
                 .iter()

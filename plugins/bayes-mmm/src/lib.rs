@@ -191,6 +191,7 @@ pub fn fit(
         seed: params.seed,
         max_tree_depth: params.max_tree_depth,
         target_accept: params.target_accept,
+        low_rank: params.mass_matrix == params::MassMatrix::LowRank,
     };
     let chains = sampler::sample(&density, &start, settings, progress)?;
     let posterior =

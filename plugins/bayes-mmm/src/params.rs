@@ -26,6 +26,10 @@ pub struct Params {
     /// Target acceptance rate of the step-size adaptation (0.9: at 0.8 some
     /// synthetic fits diverged where the ROI trades off against the baseline).
     pub target_accept: f64,
+    /// The mass matrix warm-up adapts: `low-rank` (a diagonal plus the
+    /// posterior's strongest correlations, such as a channel's ROI against
+    /// the intercept) or `diagonal`.
+    pub mass_matrix: MassMatrix,
     /// Adstock transform for every media channel.
     pub adstock: Adstock,
     /// Order of the yearly Fourier seasonality (0 turns it off).
@@ -54,6 +58,7 @@ impl Default for Params {
             kept_draws: 200,
             max_tree_depth: 10,
             target_accept: 0.9,
+            mass_matrix: MassMatrix::LowRank,
             adstock: Adstock::Geometric,
             fourier_order: 2,
             likelihood: Likelihood::Normal,
@@ -67,6 +72,19 @@ impl Default for Params {
             curve_points: 61,
         }
     }
+}
+
+/// The mass matrix NUTS adapts in warm-up.
+#[params]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum MassMatrix {
+    /// One scale per parameter.
+    Diagonal,
+    /// A diagonal plus a low-rank correction from the warm-up draws'
+    /// strongest directions (nuts-rs's low-rank adaptation).
+    #[default]
+    LowRank,
 }
 
 /// Which adstock kernel carries spend into later periods (as in ridge-mmm).

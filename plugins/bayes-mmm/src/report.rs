@@ -155,7 +155,11 @@ fn sampler_section(ctx: &Context) -> Value {
         .collect();
     let p = ctx.params;
     json!({
-        "algorithm": "NUTS (nuts-rs 0.19.1), diagonal mass matrix and step size adapted in warm-up",
+        "algorithm": "NUTS (nuts-rs 0.19.1), mass matrix and step size adapted in warm-up",
+        "mass_matrix": match p.mass_matrix {
+            crate::params::MassMatrix::Diagonal => "diagonal",
+            crate::params::MassMatrix::LowRank => "low-rank",
+        },
         "chains": p.chains,
         "warmup": p.warmup,
         "draws": p.draws,

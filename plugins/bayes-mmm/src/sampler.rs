@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use mmm_sdk::prelude::*;
 use nuts_rs::rand::rngs::ChaCha8Rng;
 use nuts_rs::rand::{RngExt, SeedableRng};
-use nuts_rs::{CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError};
+use nuts_rs::{
+    Chain as _, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError,
+    LowRankNutsSettings,
+};
 
 use crate::density::Density;
 
@@ -25,6 +28,8 @@ pub struct Settings {
     pub seed: u64,
     pub max_tree_depth: u32,
     pub target_accept: f64,
+    /// Adapt a low-rank-plus-diagonal mass matrix instead of a diagonal one.
+    pub low_rank: bool,
 }
 
 /// One chain's draws (unconstrained, one vector per draw) and statistics.
@@ -79,7 +84,7 @@ impl CpuLogpFunc for Logp {
     }
 
     fn logp(&mut self, position: &[f64], gradient: &mut [f64]) -> Result<f64, NonFinite> {
-        let lp = self.0.logp(position, gradient);
+        let lp = self.0.logp_sampled(position, gradient);
         if lp.is_finite() && gradient.iter().all(|g| g.is_finite()) {
             Ok(lp)
         } else {
@@ -102,17 +107,50 @@ pub fn sample(
     density: &Density,
     start: &[f64],
     settings: Settings,
+    progress: impl FnMut(u64, u64) -> Result<()>,
+) -> Result<Vec<Chain>> {
+    macro_rules! configured {
+        ($kind:ty) => {{
+            let mut nuts = <$kind>::default();
+            nuts.num_tune = u64::from(settings.warmup);
+            nuts.num_draws = u64::from(settings.draws);
+            nuts.maxdepth = u64::from(settings.max_tree_depth);
+            nuts.num_chains = settings.chains as usize;
+            nuts.seed = settings.seed;
+            nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
+            nuts
+        }};
+    }
+    if settings.low_rank {
+        run(
+            configured!(LowRankNutsSettings),
+            density,
+            start,
+            settings,
+            progress,
+        )
+    } else {
+        run(
+            configured!(DiagNutsSettings),
+            density,
+            start,
+            settings,
+            progress,
+        )
+    }
+}
+
+fn start_error(e: impl std::fmt::Display) -> Error {
+    Error::numerical(format!("NUTS could not start: {e}"))
+}
+
+fn run(
+    nuts: impl nuts_rs::Settings,
+    density: &Density,
+    start: &[f64],
+    settings: Settings,
     mut progress: impl FnMut(u64, u64) -> Result<()>,
 ) -> Result<Vec<Chain>> {
-    let mut nuts = DiagNutsSettings {
-        num_tune: u64::from(settings.warmup),
-        num_draws: u64::from(settings.draws),
-        maxdepth: u64::from(settings.max_tree_depth),
-        num_chains: settings.chains as usize,
-        seed: settings.seed,
-        ..Default::default()
-    };
-    nuts.adapt_options.step_size_settings.target_accept = settings.target_accept;
     let per_chain = u64::from(settings.warmup + settings.draws);
     let total = per_chain * u64::from(settings.chains);
     let mut chains = Vec::with_capacity(settings.chains as usize);
@@ -120,14 +158,14 @@ pub fn sample(
         let mut rng = ChaCha8Rng::seed_from_u64(
             settings.seed ^ (chain + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let init: Vec<f64> = start
+        let init: Vec<f64> = density
+            .to_sampled(start)
             .iter()
             .map(|v| v + rng.random_range(-0.5..0.5))
             .collect();
         let math = CpuMath::new(Logp(density.clone()));
-        let iterations =
-            nuts_rs::sample_sequentially(math, nuts, &init, per_chain, chain, &mut rng)
-                .map_err(|e| Error::numerical(format!("NUTS could not start: {e}")))?;
+        let mut sampler = nuts.new_chain(chain, math, &mut rng).map_err(start_error)?;
+        sampler.set_position(&init).map_err(start_error)?;
         let mut out = Chain {
             draws: Vec::with_capacity(settings.draws as usize),
             divergences: 0,
@@ -135,16 +173,20 @@ pub fn sample(
             gradients: 0,
             mean_steps: 0.0,
         };
-        for (i, step) in iterations.enumerate() {
-            let (draw, info) = step.map_err(|e| Error::numerical(format!("NUTS failed: {e}")))?;
+        for i in 0..per_chain {
+            let (draw, info) = sampler
+                .draw()
+                .map_err(|e| Error::numerical(format!("NUTS failed: {e}")))?;
             out.gradients += info.num_gradients;
             if !info.tuning {
                 out.divergences += usize::from(info.diverging);
                 out.step_size = info.step_size;
                 out.mean_steps += info.num_steps as f64;
-                out.draws.push(draw.into_vec());
+                let mut draw = draw.into_vec();
+                density.to_raw(&mut draw);
+                out.draws.push(draw);
             }
-            let done = chain * per_chain + i as u64 + 1;
+            let done = chain * per_chain + i + 1;
             if done.is_multiple_of(REPORT_EVERY) {
                 progress(done, total)?;
             }

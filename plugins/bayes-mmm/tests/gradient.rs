@@ -1,5 +1,6 @@
 //! The hand-written gradient of the log density agrees with central finite
-//! differences, for every adstock, both likelihoods and with lift tests.
+//! differences, for every adstock, both likelihoods and with lift tests,
+//! in the model's coordinates and in the sampler's.
 
 use crate::common;
 
@@ -20,6 +21,11 @@ fn lift_test(data: &mmm_synth::Dataset, channel: usize) -> Experiment {
 }
 
 fn check(json: &str, with_lifts: bool) {
+    check_in(json, with_lifts, false);
+    check_in(json, with_lifts, true);
+}
+
+fn check_in(json: &str, with_lifts: bool, sampled: bool) {
     let data = common::dataset(3);
     let (table, roles) = (common::table(&data), common::roles(&data));
     let input = Input::from_table(&table, &roles).unwrap();
@@ -37,20 +43,36 @@ fn check(json: &str, with_lifts: bool) {
         .enumerate()
         .map(|(i, v)| v + 0.3 * ((i * 7 % 5) as f64 - 2.0) / 2.0)
         .collect();
+    let logp = |d: &mut bayes_mmm::density::Density, z: &[f64], grad: &mut [f64]| {
+        if sampled {
+            d.logp_sampled(z, grad)
+        } else {
+            d.logp(z, grad)
+        }
+    };
     let mut grad = vec![0.0; z.len()];
-    let lp = d.logp(&z, &mut grad);
+    let lp = logp(&mut d, &z, &mut grad);
     assert!(lp.is_finite());
+    if sampled {
+        // The same point in both coordinates has the same density.
+        let mut raw = z.clone();
+        d.to_raw(&mut raw);
+        let mut other = vec![0.0; z.len()];
+        assert!((d.logp(&raw, &mut other) - lp).abs() < 1e-9 * lp.abs().max(1.0));
+        let back = d.to_sampled(&raw);
+        assert!(back.iter().zip(&z).all(|(a, b)| (a - b).abs() < 1e-12));
+    }
     let mut scratch = vec![0.0; z.len()];
     for i in 0..z.len() {
         let h = 1e-5;
         let (mut up, mut down) = (z.clone(), z.clone());
         up[i] += h;
         down[i] -= h;
-        let fd = (d.logp(&up, &mut scratch) - d.logp(&down, &mut scratch)) / (2.0 * h);
+        let fd = (logp(&mut d, &up, &mut scratch) - logp(&mut d, &down, &mut scratch)) / (2.0 * h);
         let tol = 1e-5 * (1.0 + fd.abs()) + 1e-4;
         assert!(
             (fd - grad[i]).abs() < tol,
-            "{json}: parameter {i}: finite difference {fd}, gradient {}",
+            "{json} (sampled: {sampled}): parameter {i}: finite difference {fd}, gradient {}",
             grad[i]
         );
     }

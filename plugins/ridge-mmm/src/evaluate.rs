@@ -45,6 +45,14 @@ pub struct Fitted {
     pub objectives: Objectives,
 }
 
+/// One fold of the blocked cross-validation: the ridge fitted on every
+/// scored period outside `block`, judged on `block`.
+struct Fold {
+    system: RidgeSystem,
+    block: std::ops::Range<usize>,
+    coefficients: Coefficients,
+}
+
 /// The search's scoring function and its buffers.
 pub struct Evaluator<'a> {
     input: &'a Input,
@@ -66,6 +74,10 @@ pub struct Evaluator<'a> {
     targets: Vec<LiftTarget>,
     /// Per target, the saturated response the test's spend adds over its window.
     gaps: Vec<f64>,
+    /// Blocked cross-validation over the scored periods (empty: score the fit).
+    folds: Vec<Fold>,
+    /// Weight of the hyperparameter prior ([`Self::with_prior`]); 0 for none.
+    pub prior_weight: f64,
 }
 
 impl<'a> Evaluator<'a> {
@@ -76,9 +88,26 @@ impl<'a> Evaluator<'a> {
         space: Space,
         signs: &[Sign],
         targets: Vec<LiftTarget>,
+        folds: usize,
     ) -> Result<Self> {
         let (n, m) = (input.len(), input.media.len());
         let system = RidgeSystem::new(design, &input.y, split.train, m, signs)?;
+        let scored = split.validation;
+        let folds = if folds < 2 {
+            Vec::new()
+        } else {
+            (0..folds)
+                .map(|f| {
+                    let block = f * scored / folds..(f + 1) * scored / folds;
+                    let rows = (0..scored).filter(|t| !block.contains(t)).collect();
+                    Ok(Fold {
+                        system: RidgeSystem::on_rows(design, &input.y, rows, m, signs)?,
+                        block,
+                        coefficients: Coefficients::new(design.columns.len(), m),
+                    })
+                })
+                .collect::<Result<_>>()?
+        };
         let seen = &input.y[..split.validation];
         let fit_range = seen.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - seen.iter().copied().fold(f64::INFINITY, f64::min);
@@ -114,6 +143,8 @@ impl<'a> Evaluator<'a> {
             space,
             gaps: vec![0.0; targets.len()],
             targets,
+            folds,
+            prior_weight: 0.0,
         })
     }
 
@@ -123,10 +154,63 @@ impl<'a> Evaluator<'a> {
 
     /// (NRMSE over training + validation, training DECOMP.RSSD, MAPE.LIFT) of a candidate.
     pub fn objectives(&mut self, genes: &[f64]) -> Objectives {
-        match self.fit(genes) {
-            Ok(_) => [self.fit_nrmse(), self.decomp_rssd(), self.mape_lift()],
+        match self.fit(genes).and_then(|lambda| self.score(lambda)) {
+            Ok(score) => [
+                self.with_prior(score, genes),
+                self.decomp_rssd(),
+                self.mape_lift(),
+            ],
             Err(_) => FAILED,
         }
+    }
+
+    /// `score` times `exp(-weight ln p(genes) / n)`, with `p` a Beta(2, 2)
+    /// density on every transform gene scaled to 1 at its centre: the
+    /// log-likelihood ratio the pick reads, `n ln(e / e_min)`, then
+    /// becomes a log-posterior ratio with weak priors that keep each
+    /// transform off the edges of its bounds.
+    fn with_prior(&self, score: f64, genes: &[f64]) -> f64 {
+        if self.prior_weight == 0.0 {
+            return score;
+        }
+        let transforms = &genes[..genes.len() - 1];
+        let log_prior: f64 = transforms
+            .iter()
+            .map(|&u| (4.0 * u * (1.0 - u)).max(1e-12).ln())
+            .sum();
+        score * (-self.prior_weight * log_prior / self.split.validation as f64).exp()
+    }
+
+    /// The first objective of the last fit: the cross-validated NRMSE, or
+    /// without folds the NRMSE over the training and validation windows.
+    fn score(&mut self, lambda: f64) -> Result<f64> {
+        if self.folds.is_empty() {
+            Ok(self.fit_nrmse())
+        } else {
+            self.cv_nrmse(lambda)
+        }
+    }
+
+    /// NRMSE of the folds' forecasts of their held-out blocks, pooled.
+    fn cv_nrmse(&mut self, lambda: f64) -> Result<f64> {
+        let (mut sse, mut count) = (0.0, 0usize);
+        for fold in &mut self.folds {
+            fold.system
+                .fit(&self.saturated, lambda, &mut fold.coefficients)?;
+            let c = &fold.coefficients;
+            for t in fold.block.clone() {
+                let mut fitted = c.intercept;
+                for (column, b) in self.design.columns.iter().zip(&c.baseline) {
+                    fitted += b * column[t];
+                }
+                for (column, b) in self.saturated.iter().zip(&c.media) {
+                    fitted += b * column[t];
+                }
+                sse += (self.input.y[t] - fitted).powi(2);
+                count += 1;
+            }
+        }
+        Ok((sse / count.max(1) as f64).sqrt() / self.fit_range)
     }
 
     /// Each lift test's implied lift under the last fit.
@@ -222,7 +306,12 @@ impl<'a> Evaluator<'a> {
     /// Refits a candidate and keeps everything about it.
     pub fn fitted(&mut self, genes: &[f64]) -> Result<Fitted> {
         let lambda = self.fit(genes)?;
-        let objectives = [self.fit_nrmse(), self.decomp_rssd(), self.mape_lift()];
+        let score = self.score(lambda)?;
+        let objectives = [
+            self.with_prior(score, genes),
+            self.decomp_rssd(),
+            self.mape_lift(),
+        ];
         let implied_lifts = self.implied_lifts().collect();
         let media_se = self.system.media_standard_errors()?;
         let kernels = self

@@ -85,6 +85,7 @@ pub mod artifact;
 pub mod calibration;
 pub mod data;
 pub mod evaluate;
+pub mod health;
 pub mod oracle;
 pub mod params;
 pub mod predict;
@@ -165,7 +166,16 @@ pub fn fit(
         bounds,
         lambda: [params.lambda_min, params.lambda_max],
     };
-    let mut evaluator = Evaluator::new(&input, &design, split, space, &signs, targets.clone())?;
+    let mut evaluator = Evaluator::new(
+        &input,
+        &design,
+        split,
+        space,
+        &signs,
+        targets.clone(),
+        params.cv_folds as usize,
+    )?;
+    evaluator.prior_weight = params.hyper_prior;
     let settings = search::Settings {
         dim: evaluator.dim(),
         budget: params.budget as usize,

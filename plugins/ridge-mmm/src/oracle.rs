@@ -121,7 +121,7 @@ pub fn oracle(
         bounds,
         lambda: [params.lambda_min, params.lambda_max],
     };
-    let mut evaluator = Evaluator::new(&input, &design, split, space, &signs, Vec::new())?;
+    let mut evaluator = Evaluator::new(&input, &design, split, space, &signs, Vec::new(), 0)?;
     let mut genes = vec![0.5; evaluator.dim()];
     let last = genes.len() - 1;
     let mut best = (f64::INFINITY, 0.0);

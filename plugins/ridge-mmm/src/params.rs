@@ -24,6 +24,15 @@ pub struct Params {
     /// Share of the periods after the training window on which the search
     /// scores candidates (NRMSE). The rest is the test window, reported only.
     pub validation_share: f64,
+    /// Blocks of a blocked cross-validation that scores candidates over
+    /// the training and validation windows (each block forecast by the
+    /// ridge fitted on the others) instead of the fit (0 or 1: off, the
+    /// default; see [`crate::select`] for what the accuracy suite says).
+    pub cv_folds: u32,
+    /// Weight of the weak prior on the transform hyperparameters (a
+    /// Beta(2, 2) on each one's position in its bounds, raised to this
+    /// power), which the pick trades against the fit; 0 turns it off.
+    pub hyper_prior: f64,
     /// Smallest ridge penalty searched (on standardised columns, per observation).
     pub lambda_min: f64,
     /// Largest ridge penalty searched; the search is log-uniform in between.
@@ -65,6 +74,8 @@ impl Default for Params {
             fourier_order: 2,
             train_share: 0.7,
             validation_share: 0.15,
+            cv_folds: 0,
+            hyper_prior: 4.0,
             lambda_min: 1e-5,
             lambda_max: 1.0,
             bounds: Bounds::default(),
@@ -72,7 +83,7 @@ impl Default for Params {
             control_signs: BTreeMap::new(),
             search_decomp_rssd: false,
             pick_tolerance: 1.0,
-            interval_tolerance: 2.0,
+            interval_tolerance: 6.0,
             calibration_constraint: 0.1,
             curve_points: 61,
         }
@@ -196,6 +207,9 @@ impl Params {
             && self.interval_tolerance.is_finite())
         {
             return bad("need 0 <= pick_tolerance <= interval_tolerance < inf");
+        }
+        if !(self.hyper_prior >= 0.0 && self.hyper_prior.is_finite()) {
+            return bad("hyper_prior must be a finite number >= 0");
         }
         if !(self.calibration_constraint >= 0.0 && self.calibration_constraint.is_finite()) {
             return bad("calibration_constraint must be a finite number >= 0");

@@ -163,6 +163,9 @@ pub fn summary(
         })
         .collect();
     let (fit, baseline) = fitted_series(design, fitted, input.len());
+    let health = crate::health::Health::new(&input.y, &fit, split);
+    let mut warnings = warnings;
+    warnings.extend(health.warning());
     let mut windows = Map::new();
     for (name, range) in split.windows() {
         let (y, f) = (&input.y[range.clone()], &fit[range.clone()]);
@@ -187,6 +190,7 @@ pub fn summary(
         "model": "ridge-mmm",
         "channels": channels,
         "warnings": warnings,
+        "health": health.to_json(),
         "baseline_contribution": baseline.iter().sum::<f64>(),
         "baseline": { "intercept": c.intercept, "coefficients": baseline_coefficients },
         "metrics": {

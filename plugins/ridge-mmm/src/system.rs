@@ -41,6 +41,10 @@ pub struct RidgeSystem {
     k: usize,
     m: usize,
     n_train: usize,
+    /// The periods fitted on, when not the first `n_train` (a
+    /// cross-validation fold); the media rows are gathered into `taken`.
+    rows: Option<Vec<usize>>,
+    taken: Vec<Vec<f64>>,
     y_mean: f64,
     y_sd: f64,
     /// Standardised training `y`.
@@ -94,7 +98,25 @@ impl RidgeSystem {
         m: usize,
         signs: &[Sign],
     ) -> Result<Self> {
-        let k = design.columns.len();
+        Self::on_rows(design, y, (0..n_train).collect(), m, signs)
+    }
+
+    /// Prepares the baseline block on the periods `rows` (increasing), for
+    /// a cross-validation fold: the media of each candidate are gathered
+    /// from the same rows before the fit.
+    pub fn on_rows(
+        design: &BaselineDesign,
+        y: &[f64],
+        rows: Vec<usize>,
+        m: usize,
+        signs: &[Sign],
+    ) -> Result<Self> {
+        let n_train = rows.len();
+        let prefix = rows.iter().enumerate().all(|(i, &r)| i == r);
+        let take = |column: &[f64]| -> Vec<f64> { rows.iter().map(|&r| column[r]).collect() };
+        let y = take(y);
+        let columns: Vec<Vec<f64>> = design.columns.iter().map(|c| take(c)).collect();
+        let k = columns.len();
         let (y_mean, y_sd) = mean_sd(&y[..n_train]);
         if y_sd == 0.0 {
             return Err(Error::invalid_input(
@@ -107,7 +129,7 @@ impl RidgeSystem {
         let mut base_sd = Vec::with_capacity(k);
         let mut base_std = Vec::with_capacity(k);
         let mut constrained = vec![false; k + m];
-        for (j, col) in design.columns.iter().enumerate() {
+        for (j, col) in columns.iter().enumerate() {
             let (mean, sd) = mean_sd(&col[..n_train]);
             // A constant column carries nothing in the window: scale 1 keeps it at 0.
             let mut sd = if sd > 0.0 { sd } else { 1.0 };
@@ -141,6 +163,12 @@ impl RidgeSystem {
             k,
             m,
             n_train,
+            taken: if prefix {
+                Vec::new()
+            } else {
+                vec![vec![0.0; n_train]; m]
+            },
+            rows: (!prefix).then_some(rows),
             y_mean,
             y_sd,
             y_std,
@@ -163,6 +191,21 @@ impl RidgeSystem {
     /// Fits the candidate whose transformed media are `media[i]` (all
     /// periods; the first `n_train` are used) with penalty `lambda`.
     pub fn fit(&mut self, media: &[Vec<f64>], lambda: f64, out: &mut Coefficients) -> Result<()> {
+        if let Some(rows) = &self.rows {
+            for (taken, h) in self.taken.iter_mut().zip(media) {
+                taken.iter_mut().zip(rows).for_each(|(v, &r)| *v = h[r]);
+            }
+            let taken = std::mem::take(&mut self.taken);
+            let result = self.fit_rows(&taken, lambda, out);
+            self.taken = taken;
+            result
+        } else {
+            self.fit_rows(media, lambda, out)
+        }
+    }
+
+    /// [`Self::fit`] on media already restricted to the system's rows (first `n_train` used).
+    fn fit_rows(&mut self, media: &[Vec<f64>], lambda: f64, out: &mut Coefficients) -> Result<()> {
         let (k, m, n) = (self.k, self.m, self.n_train);
         let p = k + m;
         for (i, h) in media.iter().enumerate() {
