@@ -224,6 +224,15 @@ impl Api {
             StatusCode::OK,
         )
         .await;
+        // The fast model is the tenant's default, as in the API tests.
+        api.send_ok(
+            "PUT",
+            &format!("/admin/tenants/{tenant}/features/analyses"),
+            &api.admin,
+            json!({ "enabled": true, "config": { "model": "ridge-mmm" } }),
+            StatusCode::OK,
+        )
+        .await;
         api.scientist = api
             .login(json!({ "email": SCIENTIST, "password": PASSWORD, "tenant": "acme" }))
             .await;

@@ -163,7 +163,10 @@ pub async fn start(name: &str, workers: usize, csv: &str, roles: Value) -> Bench
         .await;
     for (key, config) in [
         ("plugin:ridge-mmm", json!({})),
-        ("analyses", json!({ "max_running": 2 })),
+        (
+            "analyses",
+            json!({ "max_running": 2, "model": "ridge-mmm" }),
+        ),
     ] {
         let body = json!({ "enabled": true, "config": config });
         admin

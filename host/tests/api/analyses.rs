@@ -11,16 +11,16 @@ use serde_json::{Value, json};
 
 use crate::api::data::{EXAMPLE, example_meta, upload};
 use crate::api::helpers::{TestApp, TestTenant, code};
-use crate::api::plugins::{enable, publish, test_plugin};
+use crate::api::plugins::{enable, publish, test_plugin, use_ridge};
 
-/// A tenant with every role, ridge-mmm on, and the example uploaded.
+/// A tenant with every role, ridge-mmm on as its default model, and the example uploaded.
 pub(crate) async fn tenant_with_data(
     app: &TestApp,
     admin: &str,
     slug: &str,
 ) -> (TestTenant, String) {
     let tenant = app.tenant_with_every_role(admin, slug).await;
-    enable(app, admin, &tenant, "ridge-mmm", true).await;
+    use_ridge(app, admin, &tenant).await;
     let response = upload(
         app,
         tenant.token("data_scientist"),
@@ -491,6 +491,17 @@ async fn params_are_checked_in_the_host_and_plugins_must_be_enabled() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
         error["message"].as_str().unwrap().contains("ridge-mmm"),
+        "{error}"
+    );
+    // Without a configured model the default is bayes-mmm, the more
+    // accurate built-in model on the accuracy suite; it is not switched on here.
+    let path = format!("/admin/tenants/{}/features/analyses", acme.id);
+    let off = app.put(&path, &admin, json!({ "enabled": false })).await;
+    assert_eq!(off.status(), StatusCode::OK);
+    let (status, error) = refused(json!({ "source_id": source })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        error["message"].as_str().unwrap().contains("bayes-mmm"),
         "{error}"
     );
     // Nothing was queued by any of these.

@@ -29,6 +29,16 @@ pub async fn publish(app: &TestApp, path: &str, token: &str, wasm: Vec<u8>) -> r
         .unwrap()
 }
 
+/// Switches ridge-mmm on for `tenant` and makes it the tenant's default
+/// model (the `analyses` feature's `model`): the platform's tests fit the
+/// fast model; `bayes-mmm`, the default without a configured one, has its own.
+pub async fn use_ridge(app: &TestApp, admin: &str, tenant: &TestTenant) {
+    enable(app, admin, tenant, "ridge-mmm", true).await;
+    let path = format!("/admin/tenants/{}/features/analyses", tenant.id);
+    let body = json!({ "enabled": true, "config": { "model": "ridge-mmm" } });
+    assert_eq!(app.put(&path, admin, body).await.status(), StatusCode::OK);
+}
+
 pub async fn enable(app: &TestApp, admin: &str, tenant: &TestTenant, plugin: &str, enabled: bool) {
     let path = format!("/admin/tenants/{}/features/plugin:{plugin}", tenant.id);
     assert_eq!(

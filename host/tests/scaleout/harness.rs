@@ -603,6 +603,15 @@ pub async fn setup(base: &str) -> Tenant {
         StatusCode::OK,
     )
     .await;
+    expect(
+        &http,
+        Method::PUT,
+        &format!("{base}/admin/tenants/{id}/features/analyses"),
+        Some(&admin),
+        Some(&json!({ "enabled": true, "config": { "model": "ridge-mmm" } })),
+        StatusCode::OK,
+    )
+    .await;
     let scientist = login(
         &http,
         base,

@@ -20,7 +20,9 @@
 //! the mean KPI). The sampler works on `ln` / logit transforms of the
 //! constrained parameters, with their Jacobians ([`layout`], [`prior`]).
 //!
-//! **Sampler** ([`sampler`]): NUTS from nuts-rs with a diagonal mass matrix,
+//! **Sampler** ([`sampler`]): NUTS from nuts-rs with a low-rank mass matrix
+//! (`"mass_matrix": "diagonal"` for the old one), moving the intercept as
+//! the mean level ([`density`]'s sampled coordinates),
 //! by default 4 chains x (500 warm-up + 500 draws), run one after another,
 //! bit-identical for a seed. Progress is reported to the host every 25
 //! iterations and the fit stops when the host cancels. Convergence

@@ -1,5 +1,6 @@
-//! NUTS from `nuts-rs` (diagonal mass matrix and step size adapted during
-//! warm-up), chains run one after another on the calling thread so that a
+//! NUTS from `nuts-rs` (a low-rank or diagonal mass matrix and the step
+//! size adapted during warm-up), on the density's sampled coordinates
+//! (draws are handed back in the model's), chains run one after another on the calling thread so that a
 //! seed gives bit-identical draws. Each chain has its own ChaCha8 stream
 //! derived from the seed and the chain's index, and starts from a jittered
 //! point near the priors' centre.

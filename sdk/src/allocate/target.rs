@@ -4,6 +4,10 @@
 use super::problem::Problem;
 use super::search::{Settings, Solution, maximise};
 
+/// Budgets tried up the range for one that meets the target when the
+/// smallest misses it (see [`largest_budget`]).
+pub const ANCHORS: i64 = 16;
+
 /// What the spend must keep earning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
@@ -24,14 +28,17 @@ impl Target {
 
 /// The largest budget between the sum of the minimums and the sum of the
 /// maximums whose best allocation meets `target`, to within a thousandth
-/// of that range (or a cent), with its allocation; `None` when even the
-/// smallest budget misses it. `response` must be the media response alone
-/// (no baseline) for the ROI target to mean anything.
+/// of that range (or a cent), with its allocation; `None` when no budget
+/// there meets it. `response` must be the media response alone (no
+/// baseline) for the ROI target to mean anything.
 ///
 /// Overall and marginal returns both fall as the budget grows on saturating
-/// curves, which is what makes bisection valid; on an S-curve's convex foot
-/// they can rise first, so the smallest budget that meets the target is
-/// found by the same rule from the top.
+/// curves, which is what makes bisection valid. On S-curves they rise
+/// first: the smallest budget can miss a target that larger ones meet (the
+/// overall ROI at half of every channel's spend below the ROI now). So when
+/// the smallest budget misses, budgets up the range ([`ANCHORS`] steps) are
+/// tried for one that meets it, and the bisection runs from there: what it
+/// finds is where the return falls below the target for good.
 pub fn largest_budget<F, E>(
     problem: &Problem,
     settings: &Settings,
@@ -58,12 +65,28 @@ where
         ..settings.clone()
     };
     let bottom = solve(low_end.min(high_end), &top.allocation, &warm)?;
-    if !target.met(&bottom, low_end as f64 / 100.0) {
-        return Ok(None);
+    let mut stats = bottom.stats.clone();
+    let mut anchor = target
+        .met(&bottom, low_end as f64 / 100.0)
+        .then_some((low_end, bottom));
+    for k in 1..ANCHORS {
+        if anchor.is_some() {
+            break;
+        }
+        let budget = low_end + (high_end - low_end) * k / ANCHORS;
+        let solution = solve(budget, &top.allocation, &warm)?;
+        stats.batches += solution.stats.batches;
+        stats.scenarios += solution.stats.scenarios;
+        stats.iterations += solution.stats.iterations;
+        anchor = target
+            .met(&solution, budget as f64 / 100.0)
+            .then_some((budget, solution));
     }
-    let (mut lo, mut hi) = ((low_end, bottom), (high_end, top));
+    let Some(mut lo) = anchor else {
+        return Ok(None);
+    };
+    let mut hi = (high_end, top);
     let precision = ((high_end - low_end) / 1000).max(1);
-    let mut stats = lo.1.stats.clone();
     while hi.0 - lo.0 > precision {
         let mid = lo.0 + (hi.0 - lo.0) / 2;
         let solution = solve(mid, &lo.1.allocation, &warm)?;
@@ -111,5 +134,25 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(s.marginal >= 0.5 && m > 0, "{}", s.marginal);
+    }
+
+    #[test]
+    fn on_s_curves_a_target_the_smallest_budget_misses_is_still_found() {
+        // Hill curves with alpha 3: the overall ROI rises up to ~80 per
+        // channel and falls after, so at the minimum budget (20) it is low.
+        let hill = |x: f64| 400.0 * x.powi(3) / (x.powi(3) + 80f64.powi(3));
+        let response = |x: &[f64]| hill(x[0]) + hill(x[1]);
+        let problem = Problem::new(200.0, &[10.0, 10.0], &[400.0, 400.0], &[100.0, 100.0]).unwrap();
+        let eval = |b: &[Vec<f64>]| Ok::<_, ()>(b.iter().map(|x| response(x)).collect());
+        assert!(response(&[10.0, 10.0]) / 20.0 < 1.5);
+        let (budget, solution) =
+            largest_budget(&problem, &Settings::default(), Target::Roi(1.5), eval)
+                .unwrap()
+                .expect("budgets above the minimum meet the target");
+        let budget = budget as f64 / 100.0;
+        assert!(solution.response / budget >= 1.5);
+        let bigger = problem.with_budget((budget * 101.0) as i64);
+        let best = maximise(&bigger, &Settings::default(), eval).unwrap();
+        assert!(best.response / (budget * 1.01) < 1.5, "{budget}");
     }
 }

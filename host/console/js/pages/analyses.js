@@ -12,7 +12,7 @@ import {errorSlot, showInline, busy, empty, section, statusBadge, markField, cle
 import {panel, FINAL} from '../progress.js';
 import {paramControls, readParams} from '../params.js';
 
-const DEFAULT_MODEL = 'ridge-mmm';
+const DEFAULT_MODEL = 'bayes-mmm';
 
 /** A fresh Idempotency-Key per submission (randomUUID needs a secure context; getRandomValues does not). */
 function requestKey() {
@@ -70,7 +70,7 @@ function runForm(ctx, plugins, sources, live, reloadList) {
     return section('Start an analysis', empty('There is no data to analyse yet.', {href: '#/data', text: 'Upload data first'}));
   }
   if (!models.length) {
-    return section('Start an analysis', empty('No model is enabled for your organisation yet. Ask the platform administrator to switch one on (for example ridge-mmm).'));
+    return section('Start an analysis', empty('No model is enabled for your organisation yet. Ask the platform administrator to switch one on (for example bayes-mmm).'));
   }
   const configured = session.featureConfig('analyses')?.model;
   const preferred = [configured, DEFAULT_MODEL].find((n) => n && models.some((m) => m.name === n)) || models[0].name;
