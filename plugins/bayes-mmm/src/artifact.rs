@@ -33,6 +33,11 @@ pub struct Artifact {
     pub baseline_history_total: f64,
     /// The kept posterior draws' media responses.
     pub draws: Vec<DrawArtifact>,
+    /// Per channel, its posterior-mean response to total spend, tabulated
+    /// ([`crate::mean_response`]); empty in artifacts stored before it
+    /// existed, which `predict` then answers from the draws alone.
+    #[serde(default)]
+    pub mean_response: Vec<crate::mean_response::MeanResponse>,
 }
 
 /// A control's coefficient and the mean used when a scenario omits it.

@@ -68,6 +68,7 @@ pub mod density;
 pub mod design;
 pub mod diagnostics;
 pub mod layout;
+pub mod mean_response;
 pub mod params;
 pub mod posterior;
 pub mod predict;
@@ -249,6 +250,15 @@ fn artifact(
     posterior: &posterior::Posterior,
 ) -> Artifact {
     let width = design.calendar.width();
+    let channels: Vec<ChannelArtifact> = input
+        .media_names
+        .iter()
+        .zip(&input.media)
+        .map(|(name, history)| ChannelArtifact {
+            name: name.clone(),
+            history: history.clone(),
+        })
+        .collect();
     Artifact {
         version: artifact::ARTIFACT_VERSION,
         kpi: roles.kpi.clone(),
@@ -269,16 +279,9 @@ fn artifact(
                 mean: x.iter().sum::<f64>() / x.len() as f64,
             })
             .collect(),
-        channels: input
-            .media_names
-            .iter()
-            .zip(&input.media)
-            .map(|(name, history)| ChannelArtifact {
-                name: name.clone(),
-                history: history.clone(),
-            })
-            .collect(),
         baseline_history_total: baseline.iter().sum(),
+        mean_response: mean_response::tabulate(&channels, &posterior.kept),
         draws: posterior.kept.clone(),
+        channels,
     }
 }

@@ -12,15 +12,18 @@
 //! allocation. In the per-period form each draw's own contributions count
 //! (on the mean baseline). Ends are clamped so `low <= point <= high` and
 //! a contribution's low end is never negative. Rows whose optional
-//! `interval` column is 0 get the point at both ends (the draws are still
-//! needed for the posterior-mean point).
+//! `interval` column is 0 get the point at both ends; in the totals form
+//! their point comes from the artifact's table of each channel's
+//! posterior-mean response ([`crate::mean_response`], within 1e-6 of the
+//! exact mean) when the total is on it, so they cost microseconds.
 
 use mmm_sdk::prelude::*;
 use mmm_sdk::scenarios::{
     BASELINE_COLUMN, INTERVAL_COLUMN, SCENARIO_COLUMN, contribution_column, high_column, low_column,
 };
 
-use crate::artifact::{ARTIFACT_VERSION, Artifact, DrawChannel};
+use crate::artifact::{ARTIFACT_VERSION, Artifact};
+use crate::mean_response::{Pattern, patterns};
 use crate::stats::{TAILS, quantile_sorted};
 
 pub fn predict(artifact: &Artifact, scenarios: &Table) -> Result<Table> {
@@ -159,67 +162,12 @@ fn summarise(
     [point, low, high]
 }
 
-/// Precomputed `alpha ln(a_t)` of one draw's adstocked unit-total
-/// historical pattern, so `sum_t hill(c a_t)` costs one `exp` per period.
-struct Pattern {
-    log_terms: Vec<f64>,
-    alpha: f64,
-    log_inflexion: f64,
-    coefficient: f64,
-    /// The contribution of the historical spend, the intervals' anchor.
-    at_history: f64,
-}
-
-impl Pattern {
-    fn new(draw: &DrawChannel, history: &[f64]) -> Self {
-        let total: f64 = history.iter().sum();
-        let unit: Vec<f64> = history.iter().map(|x| x / total).collect();
-        let mut adstocked = vec![0.0; unit.len()];
-        draw.adstock_into(&unit, &mut adstocked);
-        let mut pattern = Self {
-            log_terms: adstocked
-                .iter()
-                .filter(|&&a| a > 0.0)
-                .map(|a| draw.alpha * a.ln())
-                .collect(),
-            alpha: draw.alpha,
-            log_inflexion: draw.inflexion.ln(),
-            coefficient: draw.coefficient,
-            at_history: 0.0,
-        };
-        pattern.at_history = pattern.contribution(total);
-        pattern
-    }
-
-    /// The contribution of `total` spend spread like the history.
-    fn contribution(&self, total: f64) -> f64 {
-        if total <= 0.0 {
-            return 0.0;
-        }
-        // hill(c a) = 1 / (1 + exp(alpha (ln k - ln c) - alpha ln a))
-        let offset = self.alpha * (self.log_inflexion - total.ln());
-        let s: f64 = self
-            .log_terms
-            .iter()
-            .map(|l| 1.0 / (1.0 + (offset - l).exp()))
-            .sum();
-        self.coefficient * s
-    }
-}
-
 fn totals(artifact: &Artifact, spend: &[Vec<f64>], wanted: &[bool]) -> Answer {
-    let patterns: Vec<Vec<Pattern>> = artifact
-        .channels
-        .iter()
-        .enumerate()
-        .map(|(c, ch)| {
-            artifact
-                .draws
-                .iter()
-                .map(|d| Pattern::new(&d.channels[c], &ch.history))
-                .collect()
-        })
-        .collect();
+    let tables = &artifact.mean_response;
+    let tabulated = tables.len() == spend.len();
+    // The draws' patterns cost a pass over every draw and period: built
+    // only when a row needs them (an interval, or a total off the table).
+    let mut built: Option<Vec<Vec<Pattern>>> = None;
     let draws = artifact.draws.len();
     let mut answer = Answer::new(
         vec![artifact.baseline_history_total; wanted.len()],
@@ -232,9 +180,33 @@ fn totals(artifact: &Artifact, spend: &[Vec<f64>], wanted: &[bool]) -> Answer {
         vec![0.0; draws],
     );
     for (r, &interval) in wanted.iter().enumerate() {
+        if !interval && tabulated {
+            let points: Option<Vec<f64>> = tables
+                .iter()
+                .zip(spend)
+                .map(|(table, x)| table.at(x[r]))
+                .collect();
+            if let Some(points) = points {
+                let mut kpi = artifact.baseline_history_total;
+                for (out, point) in answer.contributions.iter_mut().zip(points) {
+                    (out[0][r], out[1][r], out[2][r]) = (point, point, point);
+                    kpi += point;
+                }
+                (answer.kpi[0][r], answer.kpi[1][r], answer.kpi[2][r]) = (kpi, kpi, kpi);
+                continue;
+            }
+        }
+        let by_channel = built.get_or_insert_with(|| {
+            artifact
+                .channels
+                .iter()
+                .enumerate()
+                .map(|(c, ch)| patterns(ch, &artifact.draws, c))
+                .collect()
+        });
         kpi_changes.fill(0.0);
         kpi_values.fill(artifact.baseline_history_total);
-        for (c, draw_patterns) in patterns.iter().enumerate() {
+        for (c, draw_patterns) in by_channel.iter().enumerate() {
             for (d, p) in draw_patterns.iter().enumerate() {
                 values[d] = p.contribution(spend[c][r]);
                 changes[d] = values[d] - p.at_history;

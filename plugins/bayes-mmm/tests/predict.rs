@@ -58,6 +58,21 @@ fn totals_have_ordered_intervals_anchored_at_the_history() {
     }
     // No spend, no contribution.
     assert_eq!(out.f64_column("tv_contribution").unwrap()[3], 0.0);
+    // Rows that want no interval read the tabulated posterior mean: the
+    // same point to well within a millionth of the KPI.
+    scenarios.set_f64("interval", vec![0.0; 4]).unwrap();
+    let points = run_predict::<BayesMmm>(&artifact, &scenarios).unwrap();
+    for column in &columns {
+        let (exact, read) = (
+            out.f64_column(column).unwrap(),
+            points.f64_column(column).unwrap(),
+        );
+        let scale = out.f64_column("revenue").unwrap()[0];
+        for (e, r) in exact.iter().zip(read) {
+            assert!((e - r).abs() < 1e-6 * scale, "{column}: {e} vs {r}");
+        }
+        assert_eq!(read, points.f64_column(&format!("{column}_low")).unwrap());
+    }
 }
 
 #[test]
