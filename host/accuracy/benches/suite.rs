@@ -41,6 +41,8 @@ struct Found {
     test_r2: Option<f64>,
     /// The model's `health.test_rmse_ratio`, when it reports one.
     health_ratio: Option<f64>,
+    /// Lag-1 autocorrelation of the fit's residuals.
+    autocorrelation: f64,
     /// Whether the model said its fit is not trustworthy.
     untrustworthy: bool,
     seconds: f64,
@@ -155,6 +157,7 @@ fn fit(job: Job, params: &str) -> Found {
                 always_on,
                 test_r2: outcome.test_r2,
                 health_ratio: outcome.summary["health"]["test_rmse_ratio"].as_f64(),
+                autocorrelation: outcome.residual_autocorrelation,
                 untrustworthy: outcome.trustworthy == Some(false),
                 seconds: outcome.seconds,
                 warned: !outcome.warnings.is_empty(),
@@ -180,6 +183,7 @@ fn fit(job: Job, params: &str) -> Found {
                 always_on,
                 test_r2: None,
                 health_ratio: None,
+                autocorrelation: f64::NAN,
                 untrustworthy: true,
                 seconds: f64::NAN,
                 warned: true,
@@ -332,14 +336,14 @@ fn write_detail(path: &str, found: &[Found]) {
     let mut out = std::fs::File::create(path).expect("DETAIL file");
     writeln!(
         out,
-        "model,preset,seed,lifts,channel,always_on,true_roi,roi,oracle_roi,error,oracle_error,covered,test_r2,health_ratio,seconds"
+        "model,preset,seed,lifts,channel,always_on,true_roi,roi,oracle_roi,error,oracle_error,covered,test_r2,health_ratio,autocorrelation,seconds"
     )
     .unwrap();
     for f in found {
         for c in 0..f.model.errors.len() {
             writeln!(
                 out,
-                "{},{},{},{},{c},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{c},{},{},{},{},{},{},{},{},{},{},{}",
                 f.job.model.name(),
                 f.job.preset.name,
                 f.job.seed,
@@ -353,6 +357,7 @@ fn write_detail(path: &str, found: &[Found]) {
                 f.model.covered[c],
                 f.test_r2.map_or(String::new(), |v| v.to_string()),
                 f.health_ratio.map_or(String::new(), |v| v.to_string()),
+                f.autocorrelation,
                 f.seconds,
             )
             .unwrap();

@@ -47,6 +47,9 @@ pub struct Outcome {
     pub trustworthy: Option<bool>,
     /// The summary's warnings.
     pub warnings: Vec<String>,
+    /// Lag-1 autocorrelation of the fit's residuals (decomposition
+    /// `actual - fitted`): near 0 when the model has found the structure.
+    pub residual_autocorrelation: f64,
     /// Wall-clock seconds of the fit.
     pub seconds: f64,
     /// The whole summary.
@@ -102,6 +105,13 @@ pub fn run(
         )?,
     };
     let seconds = started.elapsed().as_secs_f64();
+    let residuals: Vec<f64> = fit
+        .decomposition
+        .to_f64_vec("actual")?
+        .iter()
+        .zip(fit.decomposition.to_f64_vec("fitted")?)
+        .map(|(a, f)| a - f)
+        .collect();
     let summary = fit.summary;
     let channels = summary["channels"].as_array().cloned().unwrap_or_default();
     let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
@@ -121,7 +131,17 @@ pub fn run(
                     .collect()
             })
             .unwrap_or_default(),
+        residual_autocorrelation: autocorrelation(&residuals),
         seconds,
         summary,
     })
+}
+
+/// Lag-1 autocorrelation of a series.
+pub fn autocorrelation(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let variance: f64 = x.iter().map(|v| (v - mean) * (v - mean)).sum();
+    let lagged: f64 = x.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    lagged / variance
 }

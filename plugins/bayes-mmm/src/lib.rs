@@ -67,6 +67,7 @@ pub mod data;
 pub mod density;
 pub mod design;
 pub mod diagnostics;
+pub mod health;
 pub mod layout;
 pub mod mean_response;
 pub mod params;

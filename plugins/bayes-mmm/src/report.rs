@@ -197,10 +197,14 @@ pub fn summary(ctx: &Context, p: &Posterior, calibration: Option<(Value, Vec<boo
         .map(|(n, b)| (n.clone(), json!(b)))
         .collect();
     let sigma = parameter_mean(p, ctx.layout.log_sigma()) * ctx.design.y_scale;
+    let health = crate::health::Health::new(y, ctx.fitted);
+    let mut warnings = warnings(ctx, &calibrated);
+    warnings.extend(health.warning());
     let mut out = json!({
         "model": "bayes-mmm",
         "channels": entries,
-        "warnings": warnings(ctx, &calibrated),
+        "warnings": warnings,
+        "health": health.to_json(),
         "baseline_contribution": ctx.baseline.iter().sum::<f64>(),
         "baseline": { "intercept": p.intercept, "coefficients": baseline_coefficients },
         "metrics": {

@@ -1,6 +1,9 @@
 //! Whether a fit can be trusted, by its own out-of-sample error: the test
 //! window (the last periods, never seen by the search or the coefficients)
-//! forecast against how well the model fits the periods it was fitted on.
+//! forecast against how well the model fits the periods it was fitted on;
+//! and by its residuals: streaks in them (lag-1 autocorrelation above
+//! `mmm_sdk::metrics::STREAKY_RESIDUALS / sqrt(n)`) mean last week's error
+//! predicts this week's, structure the model misses.
 //!
 //! A model that has found the process forecasts new weeks about as well as
 //! it fits old ones: its test RMSE is its training RMSE plus what the
@@ -11,6 +14,7 @@
 //! errors several times those of the rest (see the crate docs); their
 //! summary says so under `warnings`, and `health` carries the figures.
 
+use mmm_sdk::metrics::{STREAKY_RESIDUALS, residual_autocorrelation};
 use mmm_sdk::prelude::*;
 use mmm_sdk::serde_json::Value;
 
@@ -26,6 +30,10 @@ pub struct Health {
     pub test_rmse: f64,
     /// `test_rmse / train_rmse`.
     pub ratio: f64,
+    /// Lag-1 autocorrelation of the residuals over every period.
+    pub autocorrelation: f64,
+    /// `STREAKY_RESIDUALS / sqrt(n)`.
+    pub max_autocorrelation: f64,
 }
 
 fn rmse(y: &[f64], fit: &[f64]) -> f64 {
@@ -44,12 +52,14 @@ impl Health {
             train_rmse,
             test_rmse,
             ratio: test_rmse / train_rmse,
+            autocorrelation: residual_autocorrelation(y, fit).unwrap_or(0.0),
+            max_autocorrelation: STREAKY_RESIDUALS / (y.len().max(1) as f64).sqrt(),
         }
     }
 
     /// Whether the test window says the fit has not found the process.
     pub fn trustworthy(&self) -> bool {
-        self.ratio <= MAX_TEST_RATIO
+        self.ratio <= MAX_TEST_RATIO && self.autocorrelation <= self.max_autocorrelation
     }
 
     /// The summary's `health` object.
@@ -59,21 +69,33 @@ impl Health {
             "test_rmse": self.test_rmse,
             "test_rmse_ratio": self.ratio,
             "max_test_rmse_ratio": MAX_TEST_RATIO,
+            "residual_autocorrelation": self.autocorrelation,
+            "max_residual_autocorrelation": self.max_autocorrelation,
             "trustworthy": self.trustworthy(),
         })
     }
 
     /// The warning for an untrustworthy fit.
     pub fn warning(&self) -> Option<String> {
-        (!self.trustworthy()).then(|| {
-            format!(
+        if self.ratio > MAX_TEST_RATIO {
+            Some(format!(
                 "the model forecasts its own test window {:.1}x worse than it fits its training \
                  window (RMSE {:.4} against {:.4}): it has fitted the history rather than what \
                  drives it, so its ROIs may be far off; compare with bayes-mmm, add lift tests, \
                  or check the data for changes the baseline cannot follow",
                 self.ratio, self.test_rmse, self.train_rmse
-            )
-        })
+            ))
+        } else if self.autocorrelation > self.max_autocorrelation {
+            Some(format!(
+                "the residuals run in streaks (lag-1 autocorrelation {:.2}, above {:.2}): the \
+                 model misses structure in the data (a delayed or longer carryover, another \
+                 response shape, a change in the baseline), so its ROIs may be far off; try \
+                 another adstock, compare with bayes-mmm, or calibrate with lift tests",
+                self.autocorrelation, self.max_autocorrelation
+            ))
+        } else {
+            None
+        }
     }
 }
 
@@ -99,5 +121,19 @@ mod tests {
         let bad = Health::new(&y, &fit, split);
         assert!(!bad.trustworthy(), "{bad:?}");
         assert!(bad.warning().unwrap().contains("test window"));
+    }
+
+    #[test]
+    fn residuals_in_streaks_are_flagged_even_when_the_test_window_fits() {
+        let split = Split::new(60, 0.7, 0.15).unwrap();
+        let y = vec![1.0; 60];
+        // Residuals of +-0.1 in runs of six weeks: same size everywhere.
+        let fit: Vec<f64> = (0..60)
+            .map(|t| 1.0 + if t / 6 % 2 == 0 { 0.1 } else { -0.1 })
+            .collect();
+        let health = Health::new(&y, &fit, split);
+        assert!(health.ratio <= MAX_TEST_RATIO, "{health:?}");
+        assert!(!health.trustworthy());
+        assert!(health.warning().unwrap().contains("streaks"));
     }
 }
