@@ -1,6 +1,8 @@
 //! Parquet in: the footer (row count, columns, and what the column chunks
 //! say they decompress to) is checked against the caps before any page is
 //! decoded, so a small file cannot claim gigabytes; batches are sized by bytes.
+//! Pages may be compressed with any codec Spark, DuckDB or pandas write:
+//! snappy, lz4, gzip, zstd or brotli.
 
 use arrow_array::RecordBatch;
 use bytes::Bytes;
@@ -67,6 +69,37 @@ mod tests {
         writer.write(batch).unwrap();
         writer.close().unwrap();
         Bytes::from(out)
+    }
+
+    #[test]
+    fn every_common_codec_is_read() {
+        use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+        use parquet::file::properties::WriterProperties;
+        let batch = RecordBatch::try_from_iter([
+            (
+                "week",
+                Arc::new(Date32Array::from(vec![19_000, 19_007])) as _,
+            ),
+            ("tv", Arc::new(Float64Array::from(vec![1.5, 2.5])) as _),
+        ])
+        .unwrap();
+        for codec in [
+            Compression::SNAPPY,
+            Compression::LZ4_RAW,
+            Compression::GZIP(GzipLevel::default()),
+            Compression::ZSTD(ZstdLevel::default()),
+            Compression::BROTLI(BrotliLevel::default()),
+        ] {
+            let properties = WriterProperties::builder().set_compression(codec).build();
+            let mut out = Vec::new();
+            let mut writer =
+                ArrowWriter::try_new(&mut out, batch.schema(), Some(properties)).unwrap();
+            writer.write(&batch).unwrap();
+            writer.close().unwrap();
+            let back = read(&Bytes::from(out), &TableLimits::default())
+                .unwrap_or_else(|e| panic!("{codec:?}: {e}"));
+            assert_eq!(back, vec![batch.clone()], "{codec:?}");
+        }
     }
 
     #[test]

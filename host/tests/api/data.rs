@@ -184,9 +184,13 @@ async fn each_format_reads_back_identical_to_the_last_bit() {
     )
     .await;
     assert_eq!(again["sha256"], csv["sha256"]);
+    // zstd-compressed, as Spark and DuckDB write it.
+    let zstd = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .build();
     let mut parquet = Vec::new();
     let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut parquet, from_csv.schema(), None).unwrap();
+        parquet::arrow::ArrowWriter::try_new(&mut parquet, from_csv.schema(), Some(zstd)).unwrap();
     writer.write(&from_csv).unwrap();
     writer.close().unwrap();
     let pq = created(
