@@ -31,6 +31,33 @@ pub enum DataError {
     Table(#[from] TableError),
 }
 
+impl DataError {
+    /// The refusal with its rows as the lines of `body`, the CSV they came
+    /// from: validation numbers a CSV row as its record's index plus two,
+    /// which is its line only while no quoted field spans lines.
+    #[must_use]
+    pub fn in_file(self, format: TableFormat, body: &[u8]) -> Self {
+        match self {
+            Self::Invalid(mut found)
+                if format == TableFormat::Csv && found.details.iter().any(|d| d.row.is_some()) =>
+            {
+                let lines = crate::tables::csv::record_lines(body);
+                for detail in &mut found.details {
+                    let line = detail
+                        .row
+                        .and_then(|row| row.checked_sub(2))
+                        .and_then(|record| lines.get(record));
+                    if let Some(&line) = line {
+                        detail.row = Some(line);
+                    }
+                }
+                Self::Invalid(found)
+            }
+            other => other,
+        }
+    }
+}
+
 /// An upload that passed: the canonical table's bytes and what is said of it.
 #[derive(Debug)]
 pub struct Prepared {

@@ -39,6 +39,7 @@ fn weekly(edit: impl FnOnce(&mut Vec<String>)) -> String {
 fn run(csv: &str, meta: &UploadMeta) -> Result<Prepared, DataError> {
     let batches = TableFormat::Csv.parse(&Bytes::from(csv.to_owned()), &TableLimits::default())?;
     prepare(batches, TableFormat::Csv, meta)
+        .map_err(|e| e.in_file(TableFormat::Csv, csv.as_bytes()))
 }
 
 fn details(csv: &str, meta: &UploadMeta) -> Vec<Detail> {
@@ -54,6 +55,21 @@ fn one(csv: &str, meta: &UploadMeta) -> (Option<usize>, Option<String>, String) 
     assert_eq!(found.len(), 1, "{found:?}");
     let d = &found[0];
     (d.row, d.column.clone(), d.reason.clone())
+}
+
+#[test]
+fn a_row_after_a_quoted_field_that_spans_lines_is_named_by_its_line() {
+    // Line 3's note spans lines 3-4, so the negative spend of the sixth
+    // record is on line 8, not 7.
+    let csv = weekly(|l| {
+        l[2] = l[2].replace(",n1", ",\"two\nlines\"");
+        l[6] = l[6].replace(",15,", ",-15,");
+    });
+    let (row, column, reason) = one(&csv, &meta(json!({})));
+    assert_eq!((row, column.as_deref()), (Some(8), Some("tv")), "{reason}");
+    // Without the span, the same record is on line 7.
+    let plain = weekly(|l| l[6] = l[6].replace(",15,", ",-15,"));
+    assert_eq!(one(&plain, &meta(json!({}))).0, Some(7));
 }
 
 #[test]

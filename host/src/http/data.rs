@@ -98,9 +98,10 @@ async fn upload(
     };
     let prepared = {
         let meta = meta.clone();
+        let file = body.clone();
         app.tables
             .read_with(format, body, move |batches| {
-                data::prepare(batches, format, &meta)
+                data::prepare(batches, format, &meta).map_err(|e| e.in_file(format, &file))
             })
             .await?
     };

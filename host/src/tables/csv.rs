@@ -69,6 +69,24 @@ fn scan(body: &[u8], limits: &TableLimits) -> Result<usize, TableError> {
     Ok(columns)
 }
 
+/// The line (1-based, the header on line 1) on which each data record of a
+/// CSV starts. A quoted field may span lines, so a record's line is not its
+/// index plus two; reading the file again costs a pass over it, which only
+/// a refused upload's row numbers need.
+pub fn record_lines(body: &[u8]) -> Vec<usize> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(body);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = Vec::new();
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        let line = record.position().map_or(0, |p| p.line());
+        lines.push(usize::try_from(line).unwrap_or(usize::MAX));
+    }
+    lines
+}
+
 /// Row 0 is the header; data rows count from 1.
 fn check_nul(record: &csv::ByteRecord, row: usize, header: &[String]) -> Result<(), TableError> {
     if !record.as_slice().contains(&0) {
