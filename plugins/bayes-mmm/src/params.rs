@@ -53,8 +53,8 @@ impl Default for Params {
         Self {
             seed: 0,
             chains: 4,
-            warmup: 500,
-            draws: 500,
+            warmup: 750,
+            draws: 750,
             kept_draws: 200,
             max_tree_depth: 10,
             target_accept: 0.9,
@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn empty_params_give_the_documented_defaults_and_roi_priors_apply_per_channel() {
         let p: Params = mmm_sdk::params::parse("{}").unwrap();
-        assert_eq!((p.chains, p.warmup, p.draws), (4, 500, 500));
+        assert_eq!((p.chains, p.warmup, p.draws), (4, 750, 750));
         let media = ["tv".to_owned(), "search".to_owned()];
         let priors = p.resolve(&media).unwrap();
         assert_eq!(
