@@ -105,13 +105,11 @@ pub fn run(
         )?,
     };
     let seconds = started.elapsed().as_secs_f64();
-    let residuals: Vec<f64> = fit
-        .decomposition
-        .to_f64_vec("actual")?
-        .iter()
-        .zip(fit.decomposition.to_f64_vec("fitted")?)
-        .map(|(a, f)| a - f)
-        .collect();
+    let residual_autocorrelation = mmm_sdk::metrics::residual_autocorrelation(
+        &fit.decomposition.to_f64_vec("actual")?,
+        &fit.decomposition.to_f64_vec("fitted")?,
+    )
+    .unwrap_or(f64::NAN);
     let summary = fit.summary;
     let channels = summary["channels"].as_array().cloned().unwrap_or_default();
     let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
@@ -131,17 +129,8 @@ pub fn run(
                     .collect()
             })
             .unwrap_or_default(),
-        residual_autocorrelation: autocorrelation(&residuals),
+        residual_autocorrelation,
         seconds,
         summary,
     })
-}
-
-/// Lag-1 autocorrelation of a series.
-pub fn autocorrelation(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let variance: f64 = x.iter().map(|v| (v - mean) * (v - mean)).sum();
-    let lagged: f64 = x.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
-    lagged / variance
 }

@@ -46,23 +46,13 @@ impl Score {
 
     /// Only the channels `keep` selects.
     pub fn only(&self, keep: impl Fn(usize) -> bool) -> Self {
-        let pick = |v: &[f64]| {
-            v.iter()
-                .enumerate()
-                .filter(|(c, _)| keep(*c))
-                .map(|(_, e)| *e)
-                .collect()
-        };
+        fn pick<T: Copy>(v: &[T], keep: &impl Fn(usize) -> bool) -> Vec<T> {
+            (0..v.len()).filter(|&c| keep(c)).map(|c| v[c]).collect()
+        }
         Self {
-            errors: pick(&self.errors),
-            rois: pick(&self.rois),
-            covered: self
-                .covered
-                .iter()
-                .enumerate()
-                .filter(|(c, _)| keep(*c))
-                .map(|(_, v)| *v)
-                .collect(),
+            errors: pick(&self.errors, &keep),
+            rois: pick(&self.rois, &keep),
+            covered: pick(&self.covered, &keep),
         }
     }
 }

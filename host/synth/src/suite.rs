@@ -18,7 +18,7 @@
 use crate::{AdstockFamily, SaturationFamily, SynthConfig};
 
 /// One preset of the suite.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct Preset {
     /// Short name, used on the command line and in the table.
     pub name: &'static str,
@@ -26,12 +26,6 @@ pub struct Preset {
     pub about: &'static str,
     /// The config for a seed.
     pub config: fn(u64) -> SynthConfig,
-}
-
-impl std::fmt::Debug for Preset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Preset").field("name", &self.name).finish()
-    }
 }
 
 fn base(seed: u64) -> SynthConfig {

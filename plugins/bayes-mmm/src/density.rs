@@ -132,8 +132,8 @@ impl Density {
     }
 
     /// Mean media contribution per period on the scaled KPI at `z`,
-    /// `sum_c roi_c S_c / (y_scale n)`, and its derivative in each `ln roi_c`
-    /// (the same terms).
+    /// `sum_c roi_c S_c / (y_scale n)` (its derivative in each `ln roi_c` is
+    /// that channel's term, which [`Self::logp_sampled`] uses).
     fn media_level(&self, z: &[f64]) -> f64 {
         let layout = &self.model.layout;
         let n = self.mu.len() as f64;

@@ -14,7 +14,7 @@
 //! errors several times those of the rest (see the crate docs); their
 //! summary says so under `warnings`, and `health` carries the figures.
 
-use mmm_sdk::metrics::{STREAKY_RESIDUALS, residual_autocorrelation};
+use mmm_sdk::metrics::{STREAKY_RESIDUALS, residual_autocorrelation, rmse};
 use mmm_sdk::prelude::*;
 use mmm_sdk::serde_json::Value;
 
@@ -36,18 +36,14 @@ pub struct Health {
     pub max_autocorrelation: f64,
 }
 
-fn rmse(y: &[f64], fit: &[f64]) -> f64 {
-    let sse: f64 = y.iter().zip(fit).map(|(y, f)| (y - f) * (y - f)).sum();
-    (sse / y.len().max(1) as f64).sqrt()
-}
-
 impl Health {
     /// From the actuals and the fitted values of every period.
     pub fn new(y: &[f64], fit: &[f64], split: Split) -> Self {
         let train = 0..split.train;
         let test = split.validation..split.n;
-        let train_rmse = rmse(&y[train.clone()], &fit[train]);
-        let test_rmse = rmse(&y[test.clone()], &fit[test]);
+        // Split::new keeps every window at least 3 periods long.
+        let train_rmse = rmse(&y[train.clone()], &fit[train]).unwrap_or(f64::NAN);
+        let test_rmse = rmse(&y[test.clone()], &fit[test]).unwrap_or(f64::NAN);
         Self {
             train_rmse,
             test_rmse,

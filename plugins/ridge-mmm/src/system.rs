@@ -391,6 +391,33 @@ mod tests {
         }
     }
 
+    /// A cross-validation fold's system (every period but a block in the
+    /// middle) gives the SDK's ridge on exactly those rows.
+    #[test]
+    fn a_fold_fits_the_rows_it_is_given() {
+        let (design, y, media) = design(60);
+        let rows: Vec<usize> = (0..50).filter(|t| !(20..30).contains(t)).collect();
+        let mut system = RidgeSystem::on_rows(&design, &y, rows.clone(), 3, &[Sign::Free]).unwrap();
+        let mut coef = Coefficients::new(design.columns.len(), 3);
+        let lambda = 0.05;
+        system.fit(&media, lambda, &mut coef).unwrap();
+        let columns: Vec<&Vec<f64>> = design.columns.iter().chain(&media).collect();
+        let x = Array2::from_shape_fn((rows.len(), columns.len()), |(i, j)| columns[j][rows[i]]);
+        let taken: Vec<f64> = rows.iter().map(|&t| y[t]).collect();
+        let opts = RidgeOptions::new(lambda * rows.len() as f64);
+        let constrained = [false, false, false, false, true, true, true];
+        let direct = ridge_non_negative(x.view(), &taken, &opts, &constrained).unwrap();
+        let got: Vec<f64> = coef.baseline.iter().chain(&coef.media).copied().collect();
+        for (g, e) in got.iter().zip(&direct.coefficients) {
+            assert!(
+                (g - e).abs() < 1e-9 * (1.0 + e.abs()),
+                "{got:?} vs {:?}",
+                direct.coefficients
+            );
+        }
+        assert!((coef.intercept - direct.intercept).abs() < 1e-8);
+    }
+
     /// With a negligible penalty the standard errors are the textbook OLS
     /// ones, `s sqrt([(X'X)^-1]_jj)` on centred columns with
     /// `s^2 = SSE / (n - p - 1)`, computed here directly.

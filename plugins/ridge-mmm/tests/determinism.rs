@@ -63,3 +63,18 @@ fn the_summary_and_tables_conform_to_the_shared_contract() {
     let c: Vec<&str> = out.response_curves.column_names().collect();
     mmm_sdk::summary::check_tables(&d, &c, &channels).unwrap();
 }
+
+#[test]
+fn cross_validated_scoring_fits_and_moves_the_pick() {
+    let plain = fit(r#"{"budget": 600}"#);
+    let cv = fit(r#"{"budget": 600, "cv_folds": 4}"#);
+    assert_eq!(
+        cv.artifact,
+        fit(r#"{"budget": 600, "cv_folds": 4}"#).artifact
+    );
+    // Another first objective picks another model from the same search start.
+    assert_ne!(plain.artifact, cv.artifact);
+    let roi = cv.summary["channels"][0]["roi"].as_f64().unwrap();
+    assert!(roi.is_finite() && roi >= 0.0);
+    assert!(cv.summary["health"]["trustworthy"].is_boolean());
+}

@@ -69,10 +69,8 @@ where
     let mut anchor = target
         .met(&bottom, low_end as f64 / 100.0)
         .then_some((low_end, bottom));
-    for k in 1..ANCHORS {
-        if anchor.is_some() {
-            break;
-        }
+    let mut k = 1;
+    while anchor.is_none() && k < ANCHORS {
         let budget = low_end + (high_end - low_end) * k / ANCHORS;
         let solution = solve(budget, &top.allocation, &warm)?;
         stats.batches += solution.stats.batches;
@@ -81,6 +79,7 @@ where
         anchor = target
             .met(&solution, budget as f64 / 100.0)
             .then_some((budget, solution));
+        k += 1;
     }
     let Some(mut lo) = anchor else {
         return Ok(None);
